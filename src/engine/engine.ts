@@ -1,0 +1,348 @@
+import { randomBytes } from "node:crypto";
+import type { BackendFactory, PersistedState, StateStore } from "./backend.js";
+import { configSummary, configView } from "./config-summary.js";
+import { KmsError } from "./errors.js";
+import { type EngineLog, toKmsError } from "./guard-backend.js";
+import * as keys from "./key-operations.js";
+import { createMutex } from "./mutex.js";
+import { resolveConfig } from "./resolve-config.js";
+import { openRuntime, type Runtime } from "./runtime.js";
+import type {
+  BackendType,
+  KmsConfig,
+  KmsConfigPatch,
+  KmsEngine,
+  LifecycleResult,
+  ServiceStatus,
+  StatusView,
+} from "./types.js";
+
+export type { EngineLog } from "./guard-backend.js";
+
+/** EngineOptions configures createEngine. */
+export interface EngineOptions {
+  stateStore: StateStore;
+  /** The backends this build has; the composition root supplies local (and later vault). */
+  backends: Partial<Record<BackendType, BackendFactory>>;
+  /** `<data-dir>/keys`, the local `key_dir` when the configuration names none. */
+  defaultKeyDir: string;
+  /** The clock; injectable for tests. */
+  now?: () => Date;
+  /** Where the engine logs. It never passes secrets or key material. */
+  log?: EngineLog;
+  /** The period of the deletion sweep while running, default 60 000 ms. */
+  sweepIntervalMs?: number;
+}
+
+/** Engine is a KmsEngine that can also be asked to sweep due key deletions now. */
+export interface Engine extends KmsEngine {
+  /**
+   * runDeletionSweep destroys every key whose deletion date has passed, after
+   * any sweep in progress, and resolves to how many it destroyed. NOT_RUNNING
+   * when the service is not running. The timer calls the same code.
+   */
+  runDeletionSweep(): Promise<number>;
+}
+
+const NOT_RUNNING_MESSAGE = "KMS is not running";
+const GENERATED_KEY_WARNING =
+  "no master_key is configured: the local backend uses a generated master key kept in the " +
+  "state file. This is a development setting; configure master_key for production.";
+
+/**
+ * createEngine builds the KMS engine from its persisted state: it restores the
+ * configuration and, when the service was running, starts the backend (a
+ * failure leaves the status Error instead of rejecting).
+ */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const now = options.now ?? (() => new Date());
+  const log: EngineLog = options.log ?? (() => {});
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  const lifecycle = createMutex();
+
+  let config: KmsConfig | null = null;
+  let generatedMasterKey: string | null = null;
+  let runtime: Runtime | null = null;
+  let startFailed = false;
+  let closed = false;
+
+  async function save(state: PersistedState): Promise<void> {
+    try {
+      await options.stateStore.save(state);
+    } catch (error) {
+      throw toKmsError(error, "saveState", log);
+    }
+  }
+
+  function needsGeneratedKey(candidate: KmsConfig): boolean {
+    return candidate.backend.backendType === "local" && candidate.backend.masterKey === null;
+  }
+
+  /** The generated master key a configuration would use: the kept one, else a new one. */
+  function generatedKeyFor(candidate: KmsConfig): string | null {
+    if (generatedMasterKey !== null || !needsGeneratedKey(candidate)) return generatedMasterKey;
+    return randomBytes(32).toString("base64");
+  }
+
+  function adoptGeneratedKey(key: string | null): void {
+    if (key !== null && key !== generatedMasterKey) {
+      log("warn", GENERATED_KEY_WARNING);
+    }
+    generatedMasterKey = key;
+  }
+
+  /**
+   * A generated key must be durable before any keyring is sealed with it, or a
+   * crash would leave key_dir locked to a key nobody kept. It is saved beside
+   * the current config (which does not use it yet).
+   */
+  async function persistGeneratedKeyFor(
+    candidate: KmsConfig,
+    current: KmsConfig,
+    running: boolean,
+  ): Promise<void> {
+    const key = generatedKeyFor(candidate);
+    if (key === generatedMasterKey) return;
+    await save({ config: current, running, generatedMasterKey: key });
+    adoptGeneratedKey(key);
+  }
+
+  function masterKeyOf(candidate: KmsConfig): string {
+    if (candidate.backend.backendType === "local" && candidate.backend.masterKey !== null) {
+      return candidate.backend.masterKey;
+    }
+    if (generatedMasterKey === null) {
+      // persistGeneratedKeyFor runs first for local; a non-local backend has no master key yet.
+      throw new KmsError("BACKEND_ERROR", "no master key is available for this backend");
+    }
+    if (candidate.backend.backendType === "local") log("warn", GENERATED_KEY_WARNING);
+    return generatedMasterKey;
+  }
+
+  async function openFor(candidate: KmsConfig): Promise<Runtime> {
+    const type = candidate.backend.backendType;
+    const factory = options.backends[type];
+    if (factory === undefined) {
+      throw new KmsError("BACKEND_ERROR", `the ${type} backend is not available in this build`);
+    }
+    return openRuntime({ config: candidate, masterKey: masterKeyOf(candidate), factory, now, log });
+  }
+
+  function publish(next: Runtime): Promise<void> {
+    const previous = runtime;
+    runtime = next;
+    startFailed = false;
+    next.startSweeper(sweepIntervalMs);
+    return previous === null ? Promise.resolve() : previous.retire();
+  }
+
+  function currentStatus(): ServiceStatus {
+    if (runtime !== null) return runtime.healthy ? "Running" : "Error";
+    if (startFailed) return "Error";
+    return config === null ? "NotConfigured" : "Configured";
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new KmsError("NOT_RUNNING", "the KMS engine is closed");
+  }
+
+  /** Every public method rejects only with KmsError; anything else is logged and wrapped. */
+  async function guarded<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toKmsError(error, operation, log);
+    }
+  }
+
+  function withKeys<T>(operation: string, fn: (ctx: keys.KeyContext) => Promise<T>): Promise<T> {
+    return guarded(operation, async () => {
+      const current = runtime;
+      if (current === null) throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
+      return current.run((store) => fn({ store, config: current.config, now }));
+    });
+  }
+
+  function lifecycleOp(
+    operation: string,
+    fn: () => Promise<LifecycleResult>,
+  ): Promise<LifecycleResult> {
+    return guarded(operation, () =>
+      lifecycle.run(async () => {
+        assertOpen();
+        return fn();
+      }),
+    );
+  }
+
+  const engine: Engine = {
+    configure: (patch: KmsConfigPatch) =>
+      lifecycleOp("configure", async () => {
+        if (runtime !== null) throw new KmsError("ALREADY_RUNNING", "KMS already running");
+        const next = resolveConfig(patch, null, options.defaultKeyDir);
+        const key = generatedKeyFor(next);
+        await save({ config: next, running: false, generatedMasterKey: key });
+        adoptGeneratedKey(key);
+        config = next;
+        startFailed = false;
+        log("info", "KMS configured", { backendType: next.backend.backendType });
+        return { success: true, message: "KMS configured successfully", status: "Configured" };
+      }),
+
+    reconfigure: (patch: KmsConfigPatch) =>
+      lifecycleOp("reconfigure", async () => {
+        const current = config;
+        if (current === null) throw new KmsError("NOT_CONFIGURED", "KMS is not configured");
+        const next = resolveConfig(patch, current, options.defaultKeyDir);
+        if (runtime === null) {
+          const key = generatedKeyFor(next);
+          await save({ config: next, running: false, generatedMasterKey: key });
+          adoptGeneratedKey(key);
+          config = next;
+          startFailed = false;
+        } else {
+          // Build and health-check the candidate first; on any failure the
+          // running backend keeps serving and the stored config stays as it was.
+          await persistGeneratedKeyFor(next, current, true);
+          const candidate = await openFor(next);
+          try {
+            await save({ config: next, running: true, generatedMasterKey });
+          } catch (error) {
+            await candidate.retire();
+            throw error;
+          }
+          config = next;
+          await publish(candidate);
+        }
+        log("info", "KMS reconfigured", { backendType: next.backend.backendType });
+        return {
+          success: true,
+          message: "KMS reconfigured successfully",
+          status: runtime === null ? "Configured" : "Running",
+        };
+      }),
+
+    start: () =>
+      lifecycleOp("start", async () => {
+        const current = config;
+        if (current === null) throw new KmsError("NOT_CONFIGURED", "KMS is not configured");
+        // A runtime whose last health check failed may be restarted in place.
+        if (runtime?.healthy) throw new KmsError("ALREADY_RUNNING", "KMS already running");
+        let candidate: Runtime;
+        try {
+          await persistGeneratedKeyFor(current, current, runtime !== null);
+          candidate = await openFor(current);
+          await save({ config: current, running: true, generatedMasterKey }).catch(
+            async (error: unknown) => {
+              await candidate.retire();
+              throw error;
+            },
+          );
+        } catch (error) {
+          if (runtime === null) startFailed = true;
+          log("error", "KMS start failed", { error: safeMessage(error) });
+          throw error;
+        }
+        await publish(candidate);
+        log("info", "KMS started", { backendType: current.backend.backendType });
+        return { success: true, message: "KMS service started successfully", status: "Running" };
+      }),
+
+    stop: () =>
+      lifecycleOp("stop", async () => {
+        if (config !== null) await save({ config, running: false, generatedMasterKey });
+        const previous = runtime;
+        runtime = null;
+        startFailed = false;
+        if (previous !== null) {
+          await previous.retire();
+          log("info", "KMS stopped");
+        }
+        return {
+          success: true,
+          message: "KMS service stopped successfully",
+          status: config === null ? "NotConfigured" : "Configured",
+        };
+      }),
+
+    async status(): Promise<StatusView> {
+      const current = runtime;
+      if (current !== null) {
+        let healthy = true;
+        try {
+          await current.run((store) => store.health());
+        } catch (error) {
+          healthy = false;
+          log("warn", "KMS health check failed", { error: safeMessage(error) });
+        }
+        current.healthy = healthy;
+      }
+      const status = currentStatus();
+      return {
+        status,
+        backendType: config?.backend.backendType ?? null,
+        healthy: status === "Running",
+        configSummary: config === null ? null : configSummary(config),
+      };
+    },
+
+    config: () => configView(config),
+
+    clearCache(): void {
+      runtime?.clearCache();
+    },
+
+    createKey: (input) => withKeys("createKey", (ctx) => keys.createKey(ctx, input)),
+    listKeys: (input) => withKeys("listKeys", (ctx) => keys.listKeys(ctx, input)),
+    describeKey: (keyId) => withKeys("describeKey", (ctx) => keys.describeKey(ctx, keyId)),
+    scheduleKeyDeletion: (keyId, days) =>
+      withKeys("scheduleKeyDeletion", (ctx) => keys.scheduleKeyDeletion(ctx, keyId, days)),
+    cancelKeyDeletion: (keyId) =>
+      withKeys("cancelKeyDeletion", (ctx) => keys.cancelKeyDeletion(ctx, keyId)),
+    generateDataKey: (input) =>
+      withKeys("generateDataKey", (ctx) => keys.generateDataKey(ctx, input)),
+    decrypt: (input) => withKeys("decrypt", (ctx) => keys.decrypt(ctx, input)),
+
+    runDeletionSweep: () =>
+      guarded("runDeletionSweep", async () => {
+        if (runtime === null) throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
+        return runtime.sweep();
+      }),
+
+    close: () =>
+      guarded("close", () =>
+        lifecycle.run(async () => {
+          if (closed) return;
+          closed = true;
+          const previous = runtime;
+          runtime = null;
+          // The stored state keeps `running`, so the next process starts again.
+          if (previous !== null) await previous.retire();
+        }),
+      ),
+  };
+
+  const stored = await guarded("loadState", () => options.stateStore.load());
+  if (stored !== null) {
+    config = stored.config;
+    generatedMasterKey = stored.generatedMasterKey;
+    if (stored.running) {
+      try {
+        await persistGeneratedKeyFor(stored.config, stored.config, true);
+        await publish(await openFor(stored.config));
+        log("info", "KMS started from the stored state", {
+          backendType: stored.config.backend.backendType,
+        });
+      } catch (error) {
+        startFailed = true;
+        log("error", "KMS could not start from the stored state", { error: safeMessage(error) });
+      }
+    }
+  }
+  return engine;
+}
+
+// KmsError messages are safe by construction; anything else is summarised by type.
+function safeMessage(error: unknown): string {
+  return error instanceof KmsError ? error.message : "unexpected error";
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import type { StoredKey } from "./backend.js";
+import { encodeEncryptionContext } from "./encryption-context.js";
+import { invalidCiphertext, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
+import { KmsError } from "./errors.js";
+import { parseKeyId } from "./key-id.js";
+import {
+  parseCreateKeyInput,
+  parseDataKeySpec,
+  parseDeletionWindow,
+  parseListLimit,
+  parseListMarker,
+} from "./key-input.js";
+import { type KeyStore, keyNotFound } from "./key-store.js";
+import type {
+  CreateKeyInput,
+  DataKey,
+  DecryptedKey,
+  DecryptInput,
+  GenerateDataKeyInput,
+  KeyListPage,
+  KeyMetadata,
+  KmsConfig,
+  ListKeysInput,
+} from "./types.js";
+
+/** KeyContext is what a key operation runs against: a started backend and its configuration. */
+export interface KeyContext {
+  store: KeyStore;
+  config: KmsConfig;
+  now: () => Date;
+}
+
+const DAY_MS = 86_400_000;
+// Bounds the backend reads a list page makes at once.
+const LIST_CONCURRENCY = 16;
+
+/** toKeyMetadata is the public view of a stored key; it copies, so callers cannot alter the cache. */
+export function toKeyMetadata(key: StoredKey): KeyMetadata {
+  return {
+    keyId: key.keyId,
+    description: key.description,
+    keyState: key.keyState,
+    keyUsage: "ENCRYPT_DECRYPT",
+    keySpec: "AES_256",
+    creationDate: new Date(key.creationDate.getTime()),
+    deletionDate: key.deletionDate === null ? null : new Date(key.deletionDate.getTime()),
+    rotationEnabled: false,
+    tags: { ...key.tags },
+  };
+}
+
+/** createKey creates a master key with fresh 32-byte material as version 1. */
+export async function createKey(ctx: KeyContext, input: CreateKeyInput): Promise<KeyMetadata> {
+  const parsed = parseCreateKeyInput(input);
+  const material = randomBytes(32);
+  const now = ctx.now();
+  const key: StoredKey = {
+    keyId: parsed.keyId,
+    description: parsed.description,
+    keyState: "Enabled",
+    stateBeforeDeletion: null,
+    creationDate: now,
+    deletionDate: null,
+    tags: parsed.tags,
+    versions: [
+      {
+        version: 1,
+        sealedMaterial: ctx.store.seal(parsed.keyId, 1, material),
+        createdAt: now,
+      },
+    ],
+  };
+  await ctx.store.create(key, material);
+  return toKeyMetadata(key);
+}
+
+/** listKeys returns one page of keys in ascending id order (contract §6). */
+export async function listKeys(ctx: KeyContext, input: ListKeysInput): Promise<KeyListPage> {
+  const limit = parseListLimit(input.limit);
+  const marker = parseListMarker(input.marker);
+  if (limit === 0) {
+    const probe = await ctx.store.list(marker, 1);
+    return { keys: [], truncated: probe.ids.length > 0, nextMarker: null };
+  }
+  const page = await ctx.store.list(marker, limit);
+  const keys = await mapBounded(page.ids, LIST_CONCURRENCY, (id) => ctx.store.load(id));
+  const last = page.ids.at(-1);
+  return {
+    // A key can vanish between list and load (destroyed meanwhile): skip it.
+    keys: keys
+      .filter((key): key is StoredKey => key !== null)
+      .map((key) => ({ keyId: key.keyId, description: key.description, keyState: key.keyState })),
+    truncated: page.more,
+    nextMarker: page.more && last !== undefined ? last : null,
+  };
+}
+
+/** describeKey returns a key's metadata, or KEY_NOT_FOUND. */
+export async function describeKey(ctx: KeyContext, keyId: string): Promise<KeyMetadata> {
+  const id = parseKeyId(keyId);
+  const key = await ctx.store.load(id);
+  if (key === null) throw keyNotFound(id);
+  return toKeyMetadata(key);
+}
+
+/** scheduleKeyDeletion makes an Enabled or Disabled key PendingDeletion for `days` (7–30, default 30). */
+export async function scheduleKeyDeletion(
+  ctx: KeyContext,
+  keyId: string,
+  days?: number,
+): Promise<KeyMetadata> {
+  const id = parseKeyId(keyId);
+  const window = parseDeletionWindow(days);
+  const key = await ctx.store.update(id, (current) => {
+    if (current.keyState === "PendingDeletion") {
+      throw new KmsError("INVALID_KEY_STATE", `key "${id}" is already pending deletion`);
+    }
+    return {
+      ...current,
+      keyState: "PendingDeletion",
+      stateBeforeDeletion: current.keyState,
+      deletionDate: new Date(ctx.now().getTime() + window * DAY_MS),
+    };
+  });
+  return toKeyMetadata(key);
+}
+
+/** cancelKeyDeletion restores a PendingDeletion key to the state it had before. */
+export async function cancelKeyDeletion(ctx: KeyContext, keyId: string): Promise<KeyMetadata> {
+  const id = parseKeyId(keyId);
+  const key = await ctx.store.update(id, (current) => {
+    if (current.keyState !== "PendingDeletion") {
+      throw new KmsError("INVALID_KEY_STATE", `key "${id}" is not pending deletion`);
+    }
+    return {
+      ...current,
+      keyState: current.stateBeforeDeletion === "Disabled" ? "Disabled" : "Enabled",
+      stateBeforeDeletion: null,
+      deletionDate: null,
+    };
+  });
+  return toKeyMetadata(key);
+}
+
+/**
+ * generateDataKey makes a fresh data key and wraps it under the current
+ * version of an Enabled key, binding the encryption context. `keyId` omitted
+ * (or empty) means the configured `default_key_id`.
+ */
+export async function generateDataKey(
+  ctx: KeyContext,
+  input: GenerateDataKeyInput,
+): Promise<DataKey> {
+  const keyId = resolveKeyId(input.keyId, ctx.config.defaultKeyId);
+  const length = parseDataKeySpec(input.keySpec);
+  const context = encodeEncryptionContext(input.encryptionContext);
+  const key = await ctx.store.load(keyId);
+  if (key === null) throw keyNotFound(keyId);
+  assertUsable(key);
+  const current = key.versions.at(-1);
+  const material = current === undefined ? null : ctx.store.material(key, current.version);
+  if (current === undefined || material === null) {
+    throw new KmsError("BACKEND_ERROR", `key "${keyId}" has no key material`);
+  }
+  const plaintextKey = randomBytes(length);
+  try {
+    const ciphertextBlob = sealEnvelope(material, keyId, current.version, plaintextKey, context);
+    return { keyId, plaintextKey, ciphertextBlob };
+  } catch (error) {
+    plaintextKey.fill(0);
+    throw error;
+  } finally {
+    material.fill(0);
+  }
+}
+
+/** decrypt unwraps a ciphertext blob made by generateDataKey with the same encryption context. */
+export async function decrypt(ctx: KeyContext, input: DecryptInput): Promise<DecryptedKey> {
+  if (!(input.ciphertextBlob instanceof Uint8Array)) {
+    throw new KmsError("INVALID_ARGUMENT", "ciphertext_blob is required");
+  }
+  const envelope = parseEnvelope(input.ciphertextBlob);
+  const context = encodeEncryptionContext(input.encryptionContext);
+  const key = await ctx.store.load(envelope.keyId);
+  // The caller named no key: the blob did. A blob naming a key that does not
+  // exist (a tampered id, or a key destroyed since) is an invalid ciphertext,
+  // with the one opaque message, rather than a lookup that answers 404.
+  if (key === null) throw invalidCiphertext();
+  assertUsable(key);
+  const material = ctx.store.material(key, envelope.keyVersion);
+  if (material === null) throw invalidCiphertext();
+  try {
+    return { keyId: key.keyId, plaintextKey: openEnvelope(material, envelope, context) };
+  } finally {
+    material.fill(0);
+  }
+}
+
+function resolveKeyId(keyId: string | undefined, defaultKeyId: string | null): string {
+  if (keyId != null && keyId !== "") return parseKeyId(keyId);
+  if (defaultKeyId === null) {
+    throw new KmsError("INVALID_ARGUMENT", "key_id is required (no default_key_id configured)");
+  }
+  return defaultKeyId;
+}
+
+function assertUsable(key: StoredKey): void {
+  if (key.keyState === "Disabled") {
+    throw new KmsError("INVALID_KEY_STATE", `key "${key.keyId}" is disabled`);
+  }
+  if (key.keyState === "PendingDeletion") {
+    throw new KmsError("INVALID_KEY_STATE", `key "${key.keyId}" is pending deletion`);
+  }
+}
+
+async function mapBounded<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,190 @@
+import type { KeyBackend, StoredKey } from "./backend.js";
+import type { KeyCache } from "./cache.js";
+import { isKmsError, KmsError } from "./errors.js";
+import type { EngineLog } from "./guard-backend.js";
+import { sealKeyMaterial, unsealKeyMaterial } from "./key-material.js";
+import { createKeyedMutex } from "./mutex.js";
+
+/**
+ * KeyStore is the engine's view of one opened backend: it reads keys through
+ * the cache, serialises writes per key, seals and unseals key material under
+ * the key-encryption key, and treats a key whose deletion date has passed as
+ * gone (destroying it on sight), so that rule holds whether or not the sweep
+ * has run yet.
+ */
+export interface KeyStore {
+  readonly cache: KeyCache;
+  /** load returns a key, or null when it does not exist or its deletion date has passed. */
+  load(keyId: string): Promise<StoredKey | null>;
+  /**
+   * create stores a new key whose only version holds `material`, or rejects
+   * with KEY_EXISTS. It takes ownership of `material` (cached or zero-filled).
+   */
+  create(key: StoredKey, material: Buffer): Promise<void>;
+  /** update applies `change` to the stored key under its lock; KEY_NOT_FOUND when it is gone. */
+  update(keyId: string, change: (key: StoredKey) => StoredKey): Promise<StoredKey>;
+  /** destroyIfDue destroys the key when it is pending deletion and its date has passed. */
+  destroyIfDue(keyId: string): Promise<boolean>;
+  /** material returns a copy of a version's unsealed material (the caller zeroises it), or null. */
+  material(key: StoredKey, version: number): Buffer | null;
+  /** seal seals fresh material for a key version. */
+  seal(keyId: string, version: number, material: Uint8Array): Uint8Array;
+  list(after: string | null, limit: number): Promise<{ ids: string[]; more: boolean }>;
+  health(): Promise<void>;
+  /** close empties the cache, closes the backend and zero-fills the key-encryption key. */
+  close(): Promise<void>;
+}
+
+/** KeyStoreOptions are what createKeyStore needs; `backend` must already be guarded. */
+export interface KeyStoreOptions {
+  backend: KeyBackend;
+  kek: Buffer;
+  cache: KeyCache;
+  cacheEnabled: boolean;
+  now: () => Date;
+  log: EngineLog;
+}
+
+/** isDue tells whether a key is pending deletion and its deletion date has come. */
+export function isDue(key: StoredKey, now: Date): boolean {
+  return (
+    key.keyState === "PendingDeletion" &&
+    key.deletionDate !== null &&
+    key.deletionDate.getTime() <= now.getTime()
+  );
+}
+
+/** keyNotFound is the KEY_NOT_FOUND error for a key id. */
+export function keyNotFound(keyId: string): KmsError {
+  return new KmsError("KEY_NOT_FOUND", `key "${keyId}" not found`);
+}
+
+const versionsOf = (key: StoredKey) => key.versions.map((v) => v.version);
+
+/** createKeyStore returns the KeyStore of an opened backend. */
+export function createKeyStore(options: KeyStoreOptions): KeyStore {
+  const { backend, kek, cache, now, log } = options;
+  const locks = createKeyedMutex();
+
+  // Call only while holding the key's lock.
+  async function destroyLocked(key: StoredKey): Promise<void> {
+    await backend.destroy(key.keyId);
+    cache.removeKey(key.keyId, versionsOf(key));
+    log("info", "key destroyed after its deletion date", { keyId: key.keyId });
+  }
+
+  async function destroyIfDue(keyId: string): Promise<boolean> {
+    return locks.run(keyId, async () => {
+      const key = await backend.get(keyId);
+      if (key === null || !isDue(key, now())) return false;
+      await destroyLocked(key);
+      return true;
+    });
+  }
+
+  async function load(keyId: string): Promise<StoredKey | null> {
+    const cached = cache.getKey(keyId);
+    if (cached !== undefined) {
+      if (!isDue(cached, now())) return cached;
+      cache.removeKey(keyId, []);
+    }
+    if (!options.cacheEnabled) {
+      const key = await backend.get(keyId);
+      if (key === null || !isDue(key, now())) return key;
+      await destroyIfDue(keyId);
+      return null;
+    }
+    // Fill the cache under the key's lock: a write to the same key cannot then
+    // slip between our read and our fill and leave a stale entry behind.
+    return locks.run(keyId, async () => {
+      const again = cache.getKey(keyId);
+      if (again !== undefined && !isDue(again, now())) return again;
+      const key = await backend.get(keyId);
+      if (key === null) return null;
+      if (isDue(key, now())) {
+        await destroyLocked(key);
+        return null;
+      }
+      cache.putKey(key);
+      return key;
+    });
+  }
+
+  async function create(key: StoredKey, material: Buffer): Promise<void> {
+    try {
+      await locks.run(key.keyId, async () => {
+        try {
+          await backend.create(key);
+        } catch (error) {
+          if (!isKmsError(error, "KEY_EXISTS")) throw error;
+          // A key past its deletion date is gone; it only awaits the sweep.
+          const existing = await backend.get(key.keyId);
+          if (existing === null || !isDue(existing, now())) {
+            throw new KmsError("KEY_EXISTS", `key "${key.keyId}" already exists`);
+          }
+          await destroyLocked(existing);
+          await backend.create(key);
+        }
+        cache.removeKey(key.keyId, versionsOf(key));
+        cache.putKey(key);
+      });
+    } catch (error) {
+      material.fill(0);
+      throw error;
+    }
+    cache.putMaterial(key.keyId, key.versions[0]?.version ?? 1, material);
+  }
+
+  async function update(keyId: string, change: (key: StoredKey) => StoredKey): Promise<StoredKey> {
+    return locks.run(keyId, async () => {
+      const key = await backend.get(keyId);
+      if (key === null) throw keyNotFound(keyId);
+      if (isDue(key, now())) {
+        await destroyLocked(key);
+        throw keyNotFound(keyId);
+      }
+      const next = change(key);
+      try {
+        await backend.put(next);
+      } catch (error) {
+        // The write may or may not have landed: forget what we knew.
+        cache.removeKey(keyId, []);
+        throw error;
+      }
+      cache.putKey(next);
+      return next;
+    });
+  }
+
+  function material(key: StoredKey, version: number): Buffer | null {
+    const cached = cache.getMaterial(key.keyId, version);
+    if (cached !== undefined) return cached;
+    const stored = key.versions.find((v) => v.version === version);
+    if (stored === undefined) return null;
+    const unsealed = unsealKeyMaterial(kek, key.keyId, version, stored.sealedMaterial);
+    cache.putMaterial(key.keyId, version, Buffer.from(unsealed));
+    return unsealed;
+  }
+
+  return {
+    cache,
+    load,
+    create,
+    update,
+    destroyIfDue,
+    material,
+    seal: (keyId, version, bytes) => sealKeyMaterial(kek, keyId, version, bytes),
+    list: (after, limit) => backend.list(after, limit),
+    health: () => backend.health(),
+    async close() {
+      cache.clear();
+      try {
+        await backend.close();
+      } catch {
+        // guardBackend already logged it; closing must not fail a stop.
+      }
+      cache.clear();
+      kek.fill(0);
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
+import type { KeyBackend } from "./backend.js";
+import { KmsError } from "./errors.js";
+
+/**
+ * The keyring is what a backend keeps so the engine can re-derive and check its
+ * key-encryption key (KEK) from the master key: the scrypt parameters, a random
+ * salt and a check value (AES-256-GCM of a constant under the KEK). None of it
+ * is secret. Stored as UTF-8 JSON:
+ *
+ *     {"format":1,"kdf":"scrypt","n":32768,"r":8,"p":1,"salt":"<b64>","check":"<b64>"}
+ */
+interface KeyringFile {
+  format: 1;
+  kdf: "scrypt";
+  n: number;
+  r: number;
+  p: number;
+  salt: string;
+  check: string;
+}
+
+/** KDF_COST is the scrypt cost for new keyrings: 2^15 × 8 × 1, about 32 MiB and 0.1 s. */
+export const KDF_COST = { n: 2 ** 15, r: 8, p: 1 } as const;
+
+/** MASTER_KEY_MISMATCH_MESSAGE is the error when the master key cannot open the keyring. */
+export const MASTER_KEY_MISMATCH_MESSAGE = "master key does not match the keys in key_dir";
+
+const SALT_LENGTH = 16;
+const CHECK_PLAINTEXT = Buffer.from("kms-gateway keyring check v1", "latin1");
+const CHECK_AAD = Buffer.from("kms-gateway/keyring-check/v1", "latin1");
+
+/**
+ * unlockKeyring derives the 32-byte KEK from `masterKey` and the backend's
+ * keyring, creating the keyring on first use. A master key that does not match
+ * the keyring rejects with BACKEND_ERROR MASTER_KEY_MISMATCH_MESSAGE, so a wrong
+ * key fails `start` instead of every later request. The caller owns (and
+ * zeroises) the KEK.
+ */
+export async function unlockKeyring(backend: KeyBackend, masterKey: string): Promise<Buffer> {
+  const stored = await backend.readKeyring();
+  if (stored === null) {
+    const salt = randomBytes(SALT_LENGTH);
+    const kek = await deriveKek(masterKey, salt, KDF_COST);
+    const file: KeyringFile = {
+      format: 1,
+      kdf: "scrypt",
+      ...KDF_COST,
+      salt: salt.toString("base64"),
+      check: makeCheck(kek).toString("base64"),
+    };
+    try {
+      await backend.writeKeyring(Buffer.from(JSON.stringify(file), "utf8"));
+    } catch (error) {
+      kek.fill(0);
+      throw error;
+    }
+    return kek;
+  }
+  const file = parseKeyring(stored);
+  const kek = await deriveKek(masterKey, Buffer.from(file.salt, "base64"), file);
+  if (!verifyCheck(kek, Buffer.from(file.check, "base64"))) {
+    kek.fill(0);
+    throw new KmsError("BACKEND_ERROR", MASTER_KEY_MISMATCH_MESSAGE);
+  }
+  return kek;
+}
+
+function parseKeyring(bytes: Uint8Array): KeyringFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    throw corruptKeyring();
+  }
+  const file = value as Partial<KeyringFile> | null;
+  // Bounded parameters: a damaged keyring must not make scrypt eat the machine.
+  if (
+    typeof file !== "object" ||
+    file === null ||
+    file.format !== 1 ||
+    file.kdf !== "scrypt" ||
+    !isPowerOfTwoIn(file.n, 2 ** 14, 2 ** 20) ||
+    !isIntegerIn(file.r, 1, 32) ||
+    !isIntegerIn(file.p, 1, 16) ||
+    typeof file.salt !== "string" ||
+    typeof file.check !== "string" ||
+    Buffer.from(file.salt, "base64").length < SALT_LENGTH
+  ) {
+    throw corruptKeyring();
+  }
+  return file as KeyringFile;
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isPowerOfTwoIn(value: unknown, min: number, max: number): value is number {
+  return isIntegerIn(value, min, max) && (value & (value - 1)) === 0;
+}
+
+function corruptKeyring(): KmsError {
+  return new KmsError("BACKEND_ERROR", "the keyring in the backend is corrupt");
+}
+
+function deriveKek(
+  masterKey: string,
+  salt: Uint8Array,
+  cost: { n: number; r: number; p: number },
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) is just too small for N=2^15, r=8.
+    const maxmem = 128 * cost.n * cost.r + 16 * 1024 * 1024;
+    scrypt(masterKey, salt, 32, { N: cost.n, r: cost.r, p: cost.p, maxmem }, (error, key) => {
+      if (error) reject(new KmsError("BACKEND_ERROR", "key derivation failed", { cause: error }));
+      else resolve(key);
+    });
+  });
+}
+
+function makeCheck(kek: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", kek, iv);
+  cipher.setAAD(CHECK_AAD);
+  const ciphertext = Buffer.concat([cipher.update(CHECK_PLAINTEXT), cipher.final()]);
+  return Buffer.concat([iv, ciphertext, cipher.getAuthTag()]);
+}
+
+function verifyCheck(kek: Buffer, check: Buffer): boolean {
+  if (check.length !== 12 + CHECK_PLAINTEXT.length + 16) return false;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", kek, check.subarray(0, 12));
+    decipher.setAAD(CHECK_AAD);
+    decipher.setAuthTag(check.subarray(check.length - 16));
+    const plain = Buffer.concat([
+      decipher.update(check.subarray(12, check.length - 16)),
+      decipher.final(),
+    ]);
+    return plain.equals(CHECK_PLAINTEXT);
+  } catch {
+    return false;
+  }
+}

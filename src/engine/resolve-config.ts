@@ -1,0 +1,300 @@
+import { KmsError } from "./errors.js";
+import { parseKeyId } from "./key-id.js";
+import type {
+  BackendType,
+  KmsConfig,
+  KmsConfigPatch,
+  LocalBackendConfig,
+  VaultBackendConfig,
+} from "./types.js";
+
+const BACKEND_SPELLINGS: Readonly<Record<string, BackendType>> = {
+  local: "local",
+  Local: "local",
+  vault: "vault",
+  Vault: "vault",
+  VaultTransit: "vault",
+  "vault-transit": "vault",
+};
+
+/** Fields of KmsConfigPatch that belong to one backend, with their API spelling. */
+const LOCAL_FIELDS = [
+  ["keyDir", "key_dir"],
+  ["masterKey", "master_key"],
+] as const;
+const VAULT_FIELDS = [
+  ["address", "address"],
+  ["authMethod", "auth_method"],
+  ["namespace", "namespace"],
+  ["mountPath", "mount_path"],
+  ["kvMount", "kv_mount"],
+  ["keyPathPrefix", "key_path_prefix"],
+  ["skipTlsVerify", "skip_tls_verify"],
+  ["caCertPath", "ca_cert_path"],
+] as const;
+
+/** CONFIG_DEFAULTS are the values of the fields a configuration leaves out (contract §5). */
+export const CONFIG_DEFAULTS = {
+  mountPath: "transit",
+  kvMount: "secret",
+  keyPathPrefix: "rustfs/kms/keys",
+  approleMount: "approle",
+  skipTlsVerify: false,
+  enableCache: true,
+  cacheTtlSeconds: 300,
+  maxCachedKeys: 1024,
+  timeoutSeconds: 30,
+  retryAttempts: 3,
+} as const;
+
+/** CONFIG_LIMITS are the inclusive ranges of the numeric fields. */
+export const CONFIG_LIMITS = {
+  cacheTtlSeconds: [1, 86_400],
+  maxCachedKeys: [1, 1_000_000],
+  timeoutSeconds: [1, 300],
+  retryAttempts: [1, 10],
+} as const;
+
+const MAX_PATH_LENGTH = 4096;
+const MAX_SECRET_LENGTH = 4096;
+const MAX_ADDRESS_LENGTH = 2048;
+const MOUNT_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const SECRET_PATTERN = /^[\x21-\x7e]+$/;
+
+/**
+ * resolveConfig validates a configure (`base` null) or reconfigure (`base` the
+ * stored config) request and returns the complete configuration. Present fields
+ * win over `base`; a body without `backend_type` keeps the stored backend; a
+ * different `backend_type` starts from that backend's defaults for its own
+ * fields (common fields still merge). `defaultKeyDir` is the local `key_dir`
+ * default. Invalid input rejects with INVALID_ARGUMENT naming the field, never
+ * echoing a value (some are secrets).
+ */
+export function resolveConfig(
+  patch: KmsConfigPatch,
+  base: KmsConfig | null,
+  defaultKeyDir: string,
+): KmsConfig {
+  if (typeof patch !== "object" || patch === null) throw invalid("configuration must be an object");
+  const requested = patch.backendType == null ? null : parseBackendType(patch.backendType);
+  const type = requested ?? base?.backend.backendType;
+  if (type === undefined) throw invalid("backend_type is required");
+  const previous = base?.backend.backendType === type ? base.backend : null;
+  const backend =
+    type === "local"
+      ? resolveLocal(patch, previous as LocalBackendConfig | null, defaultKeyDir)
+      : resolveVault(patch, previous as VaultBackendConfig | null);
+  return {
+    backend,
+    defaultKeyId: resolveDefaultKeyId(patch.defaultKeyId, base?.defaultKeyId ?? null),
+    enableCache:
+      parseBoolean(patch.enableCache, "enable_cache") ??
+      base?.enableCache ??
+      CONFIG_DEFAULTS.enableCache,
+    cacheTtlSeconds:
+      parseInteger(patch.cacheTtlSeconds, "cache_ttl_seconds", CONFIG_LIMITS.cacheTtlSeconds) ??
+      base?.cacheTtlSeconds ??
+      CONFIG_DEFAULTS.cacheTtlSeconds,
+    maxCachedKeys:
+      parseInteger(patch.maxCachedKeys, "max_cached_keys", CONFIG_LIMITS.maxCachedKeys) ??
+      base?.maxCachedKeys ??
+      CONFIG_DEFAULTS.maxCachedKeys,
+    timeoutSeconds:
+      parseInteger(patch.timeoutSeconds, "timeout_seconds", CONFIG_LIMITS.timeoutSeconds) ??
+      base?.timeoutSeconds ??
+      CONFIG_DEFAULTS.timeoutSeconds,
+    retryAttempts:
+      parseInteger(patch.retryAttempts, "retry_attempts", CONFIG_LIMITS.retryAttempts) ??
+      base?.retryAttempts ??
+      CONFIG_DEFAULTS.retryAttempts,
+  };
+}
+
+/** parseBackendType maps the seed's and RustFS's spellings of `backend_type` to a BackendType. */
+export function parseBackendType(value: unknown): BackendType {
+  // hasOwn, so that "toString" and friends are not backend types.
+  if (typeof value !== "string" || !Object.hasOwn(BACKEND_SPELLINGS, value)) {
+    throw invalid("backend_type must be local or vault");
+  }
+  return BACKEND_SPELLINGS[value] as BackendType;
+}
+
+function resolveLocal(
+  patch: KmsConfigPatch,
+  previous: LocalBackendConfig | null,
+  defaultKeyDir: string,
+): LocalBackendConfig {
+  rejectForeignFields(patch, VAULT_FIELDS, "local");
+  return {
+    backendType: "local",
+    keyDir:
+      patch.keyDir == null
+        ? (previous?.keyDir ?? defaultKeyDir)
+        : parseAbsolutePath(patch.keyDir, "key_dir"),
+    masterKey:
+      patch.masterKey == null
+        ? (previous?.masterKey ?? null)
+        : parseSecret(patch.masterKey, "master_key", /^[^\0]+$/),
+  };
+}
+
+function resolveVault(
+  patch: KmsConfigPatch,
+  previous: VaultBackendConfig | null,
+): VaultBackendConfig {
+  rejectForeignFields(patch, LOCAL_FIELDS, "vault");
+  const address = patch.address == null ? previous?.address : parseAddress(patch.address);
+  if (address === undefined) throw invalid("address is required for the vault backend");
+  const authMethod =
+    patch.authMethod == null ? previous?.authMethod : parseAuthMethod(patch.authMethod);
+  if (authMethod === undefined) throw invalid("auth_method is required for the vault backend");
+  return {
+    backendType: "vault",
+    address,
+    authMethod,
+    namespace:
+      patch.namespace == null
+        ? (previous?.namespace ?? null)
+        : patch.namespace === ""
+          ? null
+          : parseMount(patch.namespace, "namespace"),
+    mountPath:
+      patch.mountPath == null
+        ? (previous?.mountPath ?? CONFIG_DEFAULTS.mountPath)
+        : parseMount(patch.mountPath, "mount_path"),
+    kvMount:
+      patch.kvMount == null
+        ? (previous?.kvMount ?? CONFIG_DEFAULTS.kvMount)
+        : parseMount(patch.kvMount, "kv_mount"),
+    keyPathPrefix:
+      patch.keyPathPrefix == null
+        ? (previous?.keyPathPrefix ?? CONFIG_DEFAULTS.keyPathPrefix)
+        : parseMount(patch.keyPathPrefix, "key_path_prefix"),
+    skipTlsVerify:
+      parseBoolean(patch.skipTlsVerify, "skip_tls_verify") ??
+      previous?.skipTlsVerify ??
+      CONFIG_DEFAULTS.skipTlsVerify,
+    caCertPath:
+      patch.caCertPath == null
+        ? (previous?.caCertPath ?? null)
+        : patch.caCertPath === ""
+          ? null
+          : parseAbsolutePath(patch.caCertPath, "ca_cert_path"),
+  };
+}
+
+function rejectForeignFields(
+  patch: KmsConfigPatch,
+  fields: readonly (readonly [keyof KmsConfigPatch, string])[],
+  backend: BackendType,
+): void {
+  for (const [field, name] of fields) {
+    if (patch[field] != null) throw invalid(`${name} does not apply to the ${backend} backend`);
+  }
+}
+
+function resolveDefaultKeyId(value: unknown, previous: string | null): string | null {
+  if (value == null) return previous;
+  // An empty string clears it: proto3 and JSON clients have no other way to say "none".
+  if (value === "") return null;
+  return parseKeyId(value, "default_key_id");
+}
+
+function parseAuthMethod(value: unknown): VaultBackendConfig["authMethod"] {
+  if (typeof value !== "object" || value === null) {
+    throw invalid("auth_method must be {token} or {approle}");
+  }
+  const { token, approle } = value as { token?: unknown; approle?: unknown };
+  if ((token == null) === (approle == null)) {
+    throw invalid("auth_method must have exactly one of token, approle");
+  }
+  if (token != null) return { token: parseSecret(token, "auth_method.token", SECRET_PATTERN) };
+  if (typeof approle !== "object" || approle === null) {
+    throw invalid("auth_method.approle must be an object");
+  }
+  const { roleId, secretId, mount } = approle as {
+    roleId?: unknown;
+    secretId?: unknown;
+    mount?: unknown;
+  };
+  return {
+    approle: {
+      roleId: parseSecret(roleId, "auth_method.approle.role_id", SECRET_PATTERN),
+      secretId: parseSecret(secretId, "auth_method.approle.secret_id", SECRET_PATTERN),
+      mount:
+        mount == null || mount === ""
+          ? CONFIG_DEFAULTS.approleMount
+          : parseMount(mount, "auth_method.approle.mount"),
+    },
+  };
+}
+
+function parseAddress(value: unknown): string {
+  const message = "address must be an http or https URL without credentials, query or fragment";
+  if (typeof value !== "string" || value.length > MAX_ADDRESS_LENGTH) throw invalid(message);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(message);
+  }
+  if (
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.username !== "" ||
+    url.password !== "" ||
+    url.search !== "" ||
+    url.hash !== ""
+  ) {
+    throw invalid(message);
+  }
+  return value;
+}
+
+function parseSecret(value: unknown, field: string, pattern: RegExp): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_SECRET_LENGTH) {
+    throw invalid(`${field} must be a non-empty string of at most ${MAX_SECRET_LENGTH} characters`);
+  }
+  if (!pattern.test(value)) throw invalid(`${field} contains characters that are not allowed`);
+  return value;
+}
+
+function parseMount(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.length > 256 || !MOUNT_PATTERN.test(value)) {
+    throw invalid(`${field} must be a path of A-Z a-z 0-9 . _ - segments separated by /`);
+  }
+  return value;
+}
+
+function parseAbsolutePath(value: unknown, field: string): string {
+  if (
+    typeof value !== "string" ||
+    value.length > MAX_PATH_LENGTH ||
+    value.includes("\0") ||
+    !(value.startsWith("/") || /^[A-Za-z]:[\\/]/.test(value))
+  ) {
+    throw invalid(`${field} must be an absolute path`);
+  }
+  return value;
+}
+
+function parseBoolean(value: unknown, field: string): boolean | undefined {
+  if (value == null) return undefined;
+  if (typeof value !== "boolean") throw invalid(`${field} must be a boolean`);
+  return value;
+}
+
+function parseInteger(
+  value: unknown,
+  field: string,
+  [min, max]: readonly [number, number],
+): number | undefined {
+  if (value == null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`${field} must be an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+function invalid(message: string): KmsError {
+  return new KmsError("INVALID_ARGUMENT", message);
+}
