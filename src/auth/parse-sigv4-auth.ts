@@ -121,7 +121,7 @@ export function parseSigV4Auth(
     params.has("X-Amz-Credential") ||
     params.has("X-Amz-Signature");
   if (authorization !== undefined && presigned) return fail("multiple authentication methods");
-  if (authorization === undefined && !presigned) return fail("missing authentication");
+  if (authorization === undefined && !presigned) return fail("authentication required");
 
   let credential: string | undefined;
   let signedHeaders: string | undefined;

@@ -191,7 +191,7 @@ describe("verifySigV4 request checks", () => {
 
   it("rejects an unsigned request", () => {
     const req = { method: "GET", rawPath: "/", rawQuery: "", headers: { host: "h" }, body: null };
-    expectFailure(verify(req), "missing authentication");
+    expectFailure(verify(req), "authentication required");
   });
 
   it("rejects other algorithms and malformed headers", async () => {

@@ -1,0 +1,100 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+/** CliOptions is the gateway's start-up configuration, from flags and environment. */
+export interface CliOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** The backend configured on first start; `none` leaves the service NotConfigured. */
+  kmsBackend: "local" | "vault" | "none";
+  tlsCert: string | null;
+  tlsKey: string | null;
+  keyDir: string | null;
+  localMasterKey: string | null;
+  vaultAddress: string | null;
+  vaultToken: string | null;
+  defaultKeyId: string | null;
+  help: boolean;
+}
+
+/** cliUsage is the text of `--help`; the README repeats it. */
+export const cliUsage = `Usage: npm start -- [options]
+
+Options (each also read from the environment variable in brackets; flags win):
+  --address HOST:PORT   listen address [KMS_GATEWAY_ADDRESS] (default 127.0.0.1:9000)
+  --data-dir DIR        state and default key directory [KMS_GATEWAY_DATA_DIR] (default ./data)
+  --kms-backend NAME    backend configured on first start: local | vault | none
+                        [RUSTFS_KMS_BACKEND] (default local)
+  --tls-cert FILE       PEM certificate: serve TLS with ALPN h2/http1.1 [KMS_GATEWAY_TLS_CERT]
+  --tls-key FILE        PEM private key for --tls-cert [KMS_GATEWAY_TLS_KEY]
+  -h, --help            show this text
+
+First-start configuration (ignored once a configuration is stored):
+  RUSTFS_KMS_KEY_DIR, RUSTFS_KMS_LOCAL_MASTER_KEY, RUSTFS_KMS_DEFAULT_KEY_ID,
+  RUSTFS_KMS_VAULT_ADDRESS, RUSTFS_KMS_VAULT_TOKEN
+Credentials of the root identity: RUSTFS_ACCESS_KEY, RUSTFS_SECRET_KEY
+  (default rustfsadmin / rustfsadmin, with a warning)
+`;
+
+/**
+ * parseCliOptions reads flags and environment variables. It throws an Error
+ * with a message fit for the terminal on any invalid value.
+ */
+export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      address: { type: "string" },
+      "data-dir": { type: "string" },
+      "kms-backend": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const { host, port } = parseAddress(
+    values.address ?? nonEmpty(env.KMS_GATEWAY_ADDRESS) ?? "127.0.0.1:9000",
+  );
+  const kmsBackend = (values["kms-backend"] ?? nonEmpty(env.RUSTFS_KMS_BACKEND) ?? "local")
+    .toLowerCase()
+    .replace(/^vault-?transit$/, "vault");
+  if (kmsBackend !== "local" && kmsBackend !== "vault" && kmsBackend !== "none") {
+    throw new Error(`--kms-backend must be local, vault or none, not "${kmsBackend}"`);
+  }
+  const tlsCert = values["tls-cert"] ?? nonEmpty(env.KMS_GATEWAY_TLS_CERT) ?? null;
+  const tlsKey = values["tls-key"] ?? nonEmpty(env.KMS_GATEWAY_TLS_KEY) ?? null;
+  if ((tlsCert === null) !== (tlsKey === null)) {
+    throw new Error("--tls-cert and --tls-key must be given together");
+  }
+  const keyDir = nonEmpty(env.RUSTFS_KMS_KEY_DIR) ?? null;
+  return {
+    host,
+    port,
+    dataDir: resolve(values["data-dir"] ?? nonEmpty(env.KMS_GATEWAY_DATA_DIR) ?? "data"),
+    kmsBackend,
+    tlsCert,
+    tlsKey,
+    keyDir: keyDir === null ? null : resolve(keyDir),
+    localMasterKey: nonEmpty(env.RUSTFS_KMS_LOCAL_MASTER_KEY) ?? null,
+    vaultAddress: nonEmpty(env.RUSTFS_KMS_VAULT_ADDRESS) ?? null,
+    vaultToken: nonEmpty(env.RUSTFS_KMS_VAULT_TOKEN) ?? null,
+    defaultKeyId: nonEmpty(env.RUSTFS_KMS_DEFAULT_KEY_ID) ?? null,
+    help: values.help ?? false,
+  };
+}
+
+/** parseAddress splits HOST:PORT, with IPv6 hosts in brackets (`[::1]:9000`). */
+function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
+  const port = Number(match?.[3]);
+  if (match === null || port > 65535) {
+    throw new Error(`--address must be HOST:PORT, not "${address}"`);
+  }
+  return { host: match[1] ?? (match[2] || "127.0.0.1"), port };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}

@@ -1,0 +1,240 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import {
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import type { CredentialStore } from "../auth/credential-store.js";
+import { verifySigV4 } from "../auth/verify-sigv4.js";
+import { type RestResponse, type RestTranscoder, restErrorResponse } from "../rest/index.js";
+import { type Caller, callerKey } from "../service/caller.js";
+import { errorCodeHeader } from "../service/connect-error-from-kms.js";
+import type { Logger } from "./logger.js";
+import { readBody, restOfBody } from "./read-body.js";
+
+type NodeRequest = IncomingMessage | Http2ServerRequest;
+type NodeResponse = ServerResponse | Http2ServerResponse;
+
+/** EdgeOptions are the pieces the edge routes between. */
+export interface EdgeOptions {
+  /** RPC handlers (Connect, gRPC, gRPC-Web) by request path, from a Connect router. */
+  rpcHandlers: UniversalHandler[];
+  /** Services answered without authentication: health and server reflection. */
+  publicServices: ReadonlySet<string>;
+  rest: RestTranscoder;
+  credentials: CredentialStore;
+  log: Logger;
+}
+
+/**
+ * createEdge returns the one request handler in front of every protocol. It
+ * answers `GET /health`, verifies SigV4 on the raw request (headers, and the
+ * body hash when one is signed), and passes the verified Caller to the REST
+ * transcoder or the Connect handlers through `callerKey`. SigV4 lives here and
+ * not in an interceptor because it signs raw bytes, which interceptors never see.
+ */
+export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeResponse) => void {
+  const rpcByPath = new Map(options.rpcHandlers.map((h) => [h.requestPath, h]));
+  return (req, res) => {
+    const started = performance.now();
+    let caller: Caller | undefined;
+    res.once("finish", () => {
+      options.log("info", "request", {
+        method: req.method,
+        path: pathOf(req),
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        caller: caller?.authenticated ? caller.name : null,
+      });
+    });
+    route(req, res, (c) => {
+      caller = c;
+    }).catch((err: unknown) => {
+      options.log("error", "request handling failed", { path: pathOf(req), cause: err });
+      if (!res.headersSent) {
+        writeRest(res, restErrorResponse(new ConnectError("internal error", Code.Internal)));
+      } else {
+        res.destroy();
+      }
+    });
+  };
+
+  async function route(
+    req: NodeRequest,
+    res: NodeResponse,
+    setCaller: (caller: Caller) => void,
+  ): Promise<void> {
+    const url = req.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
+    const rawQuery = queryAt < 0 ? "" : url.slice(queryAt + 1);
+
+    if (rawPath === "/health") {
+      answerHealth(req, res);
+      return;
+    }
+
+    const rpc = rpcByPath.get(rawPath);
+    if (rpc !== undefined) {
+      if (options.publicServices.has(rpc.service.typeName)) {
+        await serveRpc(rpc, req, res, undefined);
+        return;
+      }
+      const read = await readBody(req);
+      // An over-limit body cannot be hashed; the RPC handler refuses it by
+      // size (readMaxBytes) before any handler runs.
+      const caller: Caller = read.complete
+        ? authenticate(req, rawPath, rawQuery, read.body)
+        : { authenticated: false, reason: "request body exceeds 1 MiB" };
+      setCaller(caller);
+      await serveRpc(rpc, req, res, {
+        caller,
+        body: read.complete ? oneChunk(read.body) : restOfBody(read.head, req),
+      });
+      return;
+    }
+
+    if (!options.rest.handles(rawPath)) {
+      writeRest(
+        res,
+        restErrorResponse(new ConnectError(`no such path: ${rawPath}`, Code.NotFound)),
+      );
+      return;
+    }
+    const read = await readBody(req);
+    if (!read.complete) {
+      res.setHeader("Connection", "close");
+      writeRest(
+        res,
+        restErrorResponse(
+          new ConnectError("request body exceeds 1 MiB", Code.ResourceExhausted, {
+            [errorCodeHeader]: "InvalidRequest",
+          }),
+        ),
+      );
+      return;
+    }
+    const caller = authenticate(req, rawPath, rawQuery, read.body);
+    setCaller(caller);
+    if (!caller.authenticated) {
+      writeRest(
+        res,
+        restErrorResponse(
+          new ConnectError(caller.reason, Code.Unauthenticated, {
+            [errorCodeHeader]: "AccessDenied",
+          }),
+        ),
+      );
+      return;
+    }
+    const abort = new AbortController();
+    res.once("close", () => abort.abort());
+    const answer = await options.rest.handle({
+      method: req.method ?? "GET",
+      rawPath,
+      rawQuery,
+      headers: headersOf(req),
+      body: read.body,
+      contextValues: createContextValues().set(callerKey, caller),
+      signal: abort.signal,
+    });
+    writeRest(res, answer);
+  }
+
+  function authenticate(
+    req: NodeRequest,
+    rawPath: string,
+    rawQuery: string,
+    body: Uint8Array,
+  ): Caller {
+    const result = verifySigV4(
+      { method: req.method ?? "GET", rawPath, rawQuery, headers: req.headers, body },
+      options.credentials,
+    );
+    if (!result.ok) {
+      return { authenticated: false, reason: result.reason };
+    }
+    return {
+      authenticated: true,
+      name: result.identity.name,
+      accessKey: result.accessKey,
+      root: result.identity.root,
+    };
+  }
+
+  async function serveRpc(
+    rpc: UniversalHandler,
+    req: NodeRequest,
+    res: NodeResponse,
+    authed: { caller: Caller; body: AsyncIterable<Uint8Array> } | undefined,
+  ): Promise<void> {
+    const contextValues = createContextValues();
+    if (authed !== undefined) {
+      contextValues.set(callerKey, authed.caller);
+    }
+    const universal = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+    const response = await rpc(
+      authed === undefined ? universal : { ...universal, body: authed.body },
+    );
+    await universalResponseToNodeResponse(response, res);
+  }
+}
+
+/** answerHealth is the unauthenticated liveness probe for load balancers. */
+function answerHealth(req: NodeRequest, res: NodeResponse): void {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("Allow", "GET, HEAD");
+    writeRest(
+      res,
+      restErrorResponse(
+        new ConnectError("method not allowed", Code.Unimplemented, {
+          [errorCodeHeader]: "MethodNotAllowed",
+        }),
+      ),
+      405,
+    );
+    return;
+  }
+  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+  if (req.method === "HEAD") {
+    res.end();
+  } else {
+    res.end('{"status":"ok"}');
+  }
+}
+
+/** writeRest writes a transcoder response to a Node response. */
+function writeRest(res: NodeResponse, answer: RestResponse, status = answer.status): void {
+  const headers: Record<string, string> = {};
+  answer.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  res.writeHead(status, headers);
+  res.end(answer.body);
+}
+
+/** headersOf converts Node's request headers (minus HTTP/2 pseudo-headers) to WHATWG Headers. */
+function headersOf(req: NodeRequest): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith(":") || value === undefined) {
+      continue;
+    }
+    for (const one of Array.isArray(value) ? value : [value]) {
+      headers.append(name, one);
+    }
+  }
+  return headers;
+}
+
+function pathOf(req: NodeRequest): string {
+  const url = req.url ?? "/";
+  const queryAt = url.indexOf("?");
+  return queryAt < 0 ? url : url.slice(0, queryAt);
+}
+
+async function* oneChunk(body: Uint8Array): AsyncIterable<Uint8Array> {
+  yield body;
+}

@@ -1,0 +1,96 @@
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { createConnectRouter } from "@connectrpc/connect";
+import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
+import { file_kms_admin_v1_service, KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import type { CredentialStore } from "../auth/credential-store.js";
+import { createFileStateStore } from "../backends/local/file-state-store.js";
+import { localBackendFactory } from "../backends/local/local-backend.js";
+import { createEngine } from "../engine/engine.js";
+import type { KmsEngine } from "../engine/types.js";
+import { createRestTranscoder } from "../rest/index.js";
+import { createKmsAdminService } from "../service/kms-admin-service.js";
+import { createEdge } from "./edge.js";
+import { createHealthService } from "./health-service.js";
+import { createListener } from "./listener.js";
+import type { Logger } from "./logger.js";
+import { bodyLimitBytes } from "./read-body.js";
+import { createReflectionServices } from "./reflection-service.js";
+
+/** GatewayOptions configure one gateway process. */
+export interface GatewayOptions {
+  /** Where the lifecycle state file and (by default) the local key directory live. */
+  dataDir: string;
+  credentials: CredentialStore;
+  log: Logger;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+/** Gateway is a running composition of engine, service, REST transcoder and listener. */
+export interface Gateway {
+  engine: KmsEngine;
+  /** listen binds the port (0 = any) and resolves with the bound address. */
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** close stops accepting, lets in-flight requests finish, then closes the engine. */
+  close(): Promise<void>;
+}
+
+/** restPathAliases lets MinIO clients use their admin prefix for the same routes. */
+const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
+
+/**
+ * createGateway wires the house together: the engine on the local file
+ * backend, the one KmsAdminService implementation, the REST transcoder and the
+ * Connect handlers behind the SigV4 edge, and the listener serving every
+ * protocol on one port. This is the only module that imports every folder.
+ */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { log } = options;
+  const engine = await createEngine({
+    stateStore: createFileStateStore(join(options.dataDir, "kms-state.json")),
+    backends: { local: localBackendFactory },
+    defaultKeyDir: join(options.dataDir, "keys"),
+    log,
+  });
+  const implementation = createKmsAdminService(engine, { log });
+
+  const reflection = createReflectionServices([
+    file_kms_admin_v1_service,
+    file_grpc_health_v1_health,
+  ]);
+  const shutdown = new AbortController();
+  const health = createHealthService({
+    services: [KmsAdminService.typeName],
+    shutdownSignal: shutdown.signal,
+  });
+  const router = createConnectRouter({ readMaxBytes: bodyLimitBytes });
+  router.service(KmsAdminService, implementation);
+  for (const [service, impl] of [...reflection, health]) {
+    router.service(service, impl);
+  }
+
+  const edge = createEdge({
+    rpcHandlers: router.handlers,
+    publicServices: new Set([...reflection, health].map(([service]) => service.typeName)),
+    rest: createRestTranscoder({
+      service: KmsAdminService,
+      implementation,
+      pathAliases: restPathAliases,
+      onError: (err, method) => log("error", "request failed", { method: method.name, cause: err }),
+    }),
+    credentials: options.credentials,
+    log,
+  });
+  const listener = createListener({ handler: edge, tls: options.tls });
+
+  return {
+    engine,
+    listen: (host, port) => listener.listen(host, port),
+    async close() {
+      // Health turns NOT_SERVING first, so balancers stop sending new work.
+      shutdown.abort();
+      await listener.close();
+      await engine.close();
+    },
+  };
+}
