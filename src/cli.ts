@@ -104,15 +104,6 @@ async function configureOnFirstStart(
   } catch (err) {
     log("error", "first-start configuration failed; the service stays as it is", { cause: err });
   }
-  const status = await engine.status();
-  const backend = status.configSummary?.backendSummary;
-  if (backend?.backendType === "local" && !backend.hasMasterKey) {
-    log(
-      "warn",
-      "DEVELOPMENT SETTING: no master key was configured, so one was generated and stored in the data directory's state file (0600). Anyone who can read the data directory can read every key. Set RUSTFS_KMS_LOCAL_MASTER_KEY (or configure master_key) for real use.",
-      { dataDir: options.dataDir },
-    );
-  }
 }
 
 main().catch((err: unknown) => {

@@ -46,8 +46,9 @@ export interface Engine extends KmsEngine {
 
 const NOT_RUNNING_MESSAGE = "KMS is not running";
 const GENERATED_KEY_WARNING =
-  "no master_key is configured: the local backend uses a generated master key kept in the " +
-  "state file. This is a development setting; configure master_key for production.";
+  "DEVELOPMENT SETTING: no master_key is configured, so the local backend uses a generated " +
+  "master key kept in the 0600 state file of the data directory: anyone who can read it " +
+  "directory can read every key. Configure master_key (RUSTFS_KMS_LOCAL_MASTER_KEY) for real use.";
 
 /**
  * createEngine builds the KMS engine from its persisted state: it restores the
@@ -85,9 +86,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 
   function adoptGeneratedKey(key: string | null): void {
-    if (key !== null && key !== generatedMasterKey) {
-      log("warn", GENERATED_KEY_WARNING);
-    }
     generatedMasterKey = key;
   }
 
@@ -115,6 +113,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       // persistGeneratedKeyFor runs first for local; a non-local backend has no master key yet.
       throw new KmsError("BACKEND_ERROR", "no master key is available for this backend");
     }
+    // Said at every start that uses it, so no restart hides it.
     if (candidate.backend.backendType === "local") log("warn", GENERATED_KEY_WARNING);
     return generatedMasterKey;
   }

@@ -504,7 +504,7 @@ describe("restart", () => {
     const generated = f.stateStore.state?.generatedMasterKey;
     expect(generated).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(generated as string, "base64")).toHaveLength(32);
-    expect(f.logs.some((l) => l.level === "warn" && /development setting/.test(l.message))).toBe(
+    expect(f.logs.some((l) => l.level === "warn" && /DEVELOPMENT SETTING/.test(l.message))).toBe(
       true,
     );
     expect((await f.engine.status()).configSummary?.backendSummary).toMatchObject({
