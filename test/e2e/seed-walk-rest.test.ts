@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { curlFetch } from "../helpers/curl-fetch.js";
 import { shapeMismatches } from "../helpers/expect-shape.js";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
 import { seedJson, seedText } from "../helpers/seed-examples.js";
 import { signedFetch } from "../helpers/signed-fetch.js";
 
 // Every request example of the seed sent verbatim over REST, signed by AWS's
-// own signer, and every response compared with the seed's example shape.
+// own JavaScript signer and then by the real curl's --aws-sigv4, and every
+// response compared with the seed's example shape.
 
 const api = "/rustfs/admin/v3/kms";
 /** The seed's example key id, created by name so the seed's requests work verbatim. */
@@ -15,18 +17,23 @@ const metadataExtras = ["key_state", "key_spec", "tags", "deletion_date", "rotat
   (f) => `key_metadata.${f}`,
 );
 
-let gw: GatewayProcess;
-const call = (method: string, path: string, body?: string, query?: Record<string, string>) =>
-  signedFetch(gw.url, method, `${api}${path}`, { body, query });
+const clients = [
+  ["@smithy/signature-v4", signedFetch],
+  ["curl --aws-sigv4", curlFetch],
+] as const;
 
-beforeAll(async () => {
-  gw = await startGateway({ args: ["--kms-backend", "none"] });
-});
-afterAll(async () => {
-  await gw?.stop();
-});
+describe.each(clients)("the seed's examples over REST, signed by %s", (_, client) => {
+  let gw: GatewayProcess;
+  const call = (method: string, path: string, body?: string, query?: Record<string, string>) =>
+    client(gw.url, method, `${api}${path}`, { body, query });
 
-describe("the seed's examples over REST", () => {
+  beforeAll(async () => {
+    gw = await startGateway({ args: ["--kms-backend", "none"] });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
   it("reports NotConfigured with a null config_summary before configuration", async () => {
     const res = await call("GET", "/status");
     expect(res.status).toBe(200);

@@ -1,0 +1,128 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Hash } from "@smithy/hash-node";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { testCredentials } from "../helpers/signed-fetch.js";
+import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
+
+// The CLI's --tls-cert/--tls-key (TLS with ALPN h2 and http/1.1 on one port),
+// and SigV4's presigned form, end to end.
+
+const run = promisify(execFile);
+const statusPath = "/rustfs/admin/v3/kms/status";
+
+describe("TLS with ALPN through the CLI flags", () => {
+  let gw: GatewayProcess;
+  const dir = mkdtempSync(join(tmpdir(), "kms-gateway-tls-"));
+  beforeAll(async () => {
+    await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-subj",
+      "/CN=localhost",
+      "-days",
+      "1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ]);
+    gw = await startGateway({
+      args: ["--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")],
+    });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it.each(["--http1.1", "--http2"])("serves signed REST with curl %s", async (version) => {
+    expect(gw.url).toMatch(/^https:/);
+    const { stdout } = await run("curl", [
+      "-sS",
+      "--insecure",
+      version,
+      "-w",
+      "\\n%{http_version}",
+      "--aws-sigv4",
+      "aws:amz:us-east-1:s3",
+      "--user",
+      `${testCredentials.accessKeyId}:${testCredentials.secretAccessKey}`,
+      `${gw.url}${statusPath}`,
+    ]);
+    const [body, httpVersion] = stdout.split("\n");
+    expect(JSON.parse(body ?? "")).toMatchObject({ status: "Running" });
+    expect(httpVersion).toBe(version === "--http2" ? "2" : "1.1");
+  });
+
+  it("serves gRPC over TLS", async () => {
+    const transport = createGrpcTransport({
+      baseUrl: gw.url,
+      nodeOptions: {
+        ca: readFileSync(join(dir, "cert.pem")),
+        checkServerIdentity: () => undefined,
+      },
+      interceptors: [sigv4Interceptor()],
+    });
+    const status = await createClient(KmsAdminService, transport).getStatus({});
+    expect(status.status).toBe("Running");
+  });
+});
+
+describe("presigned URLs", () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  async function presign(expiresIn: number, signingDate = new Date()): Promise<string> {
+    const url = new URL(statusPath, gw.url);
+    const signer = new SignatureV4({
+      credentials: testCredentials,
+      region: "us-east-1",
+      service: "s3",
+      sha256: Hash.bind(null, "sha256"),
+    });
+    const signed = await signer.presign(
+      {
+        method: "GET",
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host },
+      },
+      { expiresIn, signingDate },
+    );
+    const query = new URLSearchParams(signed.query as Record<string, string>).toString();
+    return `${url.origin}${url.pathname}?${query}`;
+  }
+
+  it("accepts a presigned GET with no headers", async () => {
+    const res = await fetch(await presign(300));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "Running" });
+  });
+
+  it("refuses an expired presigned URL", async () => {
+    const res = await fetch(await presign(60, new Date(Date.now() - 120_000)));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: "AccessDenied" });
+  });
+});
