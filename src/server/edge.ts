@@ -10,7 +10,6 @@ import type { CredentialStore } from "../auth/credential-store.js";
 import { verifySigV4 } from "../auth/verify-sigv4.js";
 import { type RestResponse, type RestTranscoder, restErrorResponse } from "../rest/index.js";
 import { type Caller, callerKey } from "../service/caller.js";
-import { errorCodeHeader } from "../service/connect-error-from-kms.js";
 import type { Logger } from "./logger.js";
 import { readBody, restOfBody } from "./read-body.js";
 
@@ -54,7 +53,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     }).catch((err: unknown) => {
       options.log("error", "request handling failed", { path: pathOf(req), cause: err });
       if (!res.headersSent) {
-        writeRest(res, restErrorResponse(new ConnectError("internal error", Code.Internal)));
+        writeRestError(res, Code.Internal, "internal error");
       } else {
         res.destroy();
       }
@@ -97,36 +96,22 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     }
 
     if (!options.rest.handles(rawPath)) {
-      writeRest(
-        res,
-        restErrorResponse(new ConnectError(`no such path: ${rawPath}`, Code.NotFound)),
-      );
+      writeRestError(res, Code.NotFound, `no such path: ${rawPath}`);
       return;
     }
     const read = await readBody(req);
     if (!read.complete) {
+      // The rest of the body is never read: close the connection after the answer.
       res.setHeader("Connection", "close");
-      writeRest(
-        res,
-        restErrorResponse(
-          new ConnectError("request body exceeds 1 MiB", Code.ResourceExhausted, {
-            [errorCodeHeader]: "InvalidRequest",
-          }),
-        ),
-      );
+      writeRestError(res, Code.ResourceExhausted, "request body exceeds 1 MiB");
       return;
     }
+    // Authentication comes first: an unauthenticated caller learns nothing
+    // about its input or about which keys exist.
     const caller = authenticate(req, rawPath, rawQuery, read.body);
     setCaller(caller);
     if (!caller.authenticated) {
-      writeRest(
-        res,
-        restErrorResponse(
-          new ConnectError(caller.reason, Code.Unauthenticated, {
-            [errorCodeHeader]: "AccessDenied",
-          }),
-        ),
-      );
+      writeRestError(res, Code.Unauthenticated, caller.reason);
       return;
     }
     const abort = new AbortController();
@@ -184,20 +169,13 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
 
 /** answerHealth is the unauthenticated liveness probe for load balancers. */
 function answerHealth(req: NodeRequest, res: NodeResponse): void {
+  const headers = { "Content-Type": "application/json", "Cache-Control": "no-store" };
   if (req.method !== "GET" && req.method !== "HEAD") {
-    res.setHeader("Allow", "GET, HEAD");
-    writeRest(
-      res,
-      restErrorResponse(
-        new ConnectError("method not allowed", Code.Unimplemented, {
-          [errorCodeHeader]: "MethodNotAllowed",
-        }),
-      ),
-      405,
-    );
+    res.writeHead(405, { ...headers, Allow: "GET, HEAD" });
+    res.end('{"code":"MethodNotAllowed","message":"/health answers GET and HEAD"}');
     return;
   }
-  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+  res.writeHead(200, headers);
   if (req.method === "HEAD") {
     res.end();
   } else {
@@ -205,13 +183,18 @@ function answerHealth(req: NodeRequest, res: NodeResponse): void {
   }
 }
 
+/** writeRestError answers with the REST error shape, the same as the transcoder's. */
+function writeRestError(res: NodeResponse, code: Code, message: string): void {
+  writeRest(res, restErrorResponse(new ConnectError(message, code)));
+}
+
 /** writeRest writes a transcoder response to a Node response. */
-function writeRest(res: NodeResponse, answer: RestResponse, status = answer.status): void {
+function writeRest(res: NodeResponse, answer: RestResponse): void {
   const headers: Record<string, string> = {};
   answer.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  res.writeHead(status, headers);
+  res.writeHead(answer.status, headers);
   res.end(answer.body);
 }
 

@@ -142,6 +142,17 @@ describe("401 AccessDenied", () => {
   });
 });
 
+describe("unauthenticated endpoints", () => {
+  it("GET /health answers 200 with no signature, and 405 to other methods", async () => {
+    const ok = await fetch(`${gw.url}/health`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: "ok" });
+    const post = await fetch(`${gw.url}/health`, { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+});
+
 describe("404, 405, 409, 413", () => {
   it("404 NotFound for an unknown key", async () => {
     expectError(await signedFetch(gw.url, "GET", `${api}/keys/no-such-key`), 404, "NotFound");

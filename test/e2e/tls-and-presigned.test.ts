@@ -1,7 +1,4 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -10,6 +7,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { makeSelfSignedCert, type SelfSignedCert } from "../helpers/self-signed-cert.js";
 import { testCredentials } from "../helpers/signed-fetch.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 
@@ -21,28 +19,10 @@ const statusPath = "/rustfs/admin/v3/kms/status";
 
 describe("TLS with ALPN through the CLI flags", () => {
   let gw: GatewayProcess;
-  const dir = mkdtempSync(join(tmpdir(), "kms-gateway-tls-"));
+  let tls: SelfSignedCert;
   beforeAll(async () => {
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-subj",
-      "/CN=localhost",
-      "-days",
-      "1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ]);
-    gw = await startGateway({
-      args: ["--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")],
-    });
+    tls = await makeSelfSignedCert();
+    gw = await startGateway({ args: ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath] });
   });
   afterAll(async () => {
     await gw?.stop();
@@ -70,10 +50,8 @@ describe("TLS with ALPN through the CLI flags", () => {
   it("serves gRPC over TLS", async () => {
     const transport = createGrpcTransport({
       baseUrl: gw.url,
-      nodeOptions: {
-        ca: readFileSync(join(dir, "cert.pem")),
-        checkServerIdentity: () => undefined,
-      },
+      // The certificate names 127.0.0.1, so it is verified for real.
+      nodeOptions: { ca: tls.cert },
       interceptors: [sigv4Interceptor()],
     });
     const status = await createClient(KmsAdminService, transport).getStatus({});

@@ -1,11 +1,10 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,6 +12,7 @@ import tls from "node:tls";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createListener, type Listener, type ListenerHandler } from "../../src/server/listener.js";
+import { makeSelfSignedCert } from "../helpers/self-signed-cert.js";
 
 const run = promisify(execFile);
 
@@ -343,29 +343,7 @@ describe("TLS with ALPN", () => {
   let cert: Buffer;
   let key: Buffer;
   beforeAll(async () => {
-    // openssl is part of the Debian base image; the certificate lives for a day in a temp dir.
-    dir = await mkdtemp(join(tmpdir(), "listener-tls-"));
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-days",
-      "1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ]);
-    cert = await readFile(join(dir, "cert.pem"));
-    key = await readFile(join(dir, "key.pem"));
+    ({ dir, cert, key } = await makeSelfSignedCert());
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
