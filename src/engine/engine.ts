@@ -47,8 +47,8 @@ export interface Engine extends KmsEngine {
 const NOT_RUNNING_MESSAGE = "KMS is not running";
 const GENERATED_KEY_WARNING =
   "DEVELOPMENT SETTING: no master_key is configured, so the local backend uses a generated " +
-  "master key kept in the 0600 state file of the data directory: anyone who can read it " +
-  "directory can read every key. Configure master_key (RUSTFS_KMS_LOCAL_MASTER_KEY) for real use.";
+  "master key kept in the 0600 state file of the data directory: anyone who can read that " +
+  "file can read every key. Configure master_key (RUSTFS_KMS_LOCAL_MASTER_KEY) for real use.";
 
 /**
  * createEngine builds the KMS engine from its persisted state: it restores the

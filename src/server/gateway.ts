@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createConnectRouter } from "@connectrpc/connect";
+import { ConnectError, createConnectRouter } from "@connectrpc/connect";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
 import { file_kms_admin_v1_service, KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import type { CredentialStore } from "../auth/credential-store.js";
@@ -76,7 +76,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       service: KmsAdminService,
       implementation,
       pathAliases: restPathAliases,
-      onError: (err, method) => log("error", "request failed", { method: method.name, cause: err }),
+      // The service already logs the cause of its internal errors and answers
+      // the rest on purpose; only an error that is not a ConnectError is news.
+      onError: (err, method) => {
+        if (!(err instanceof ConnectError)) {
+          log("error", "request failed", { method: method.name, cause: err });
+        }
+      },
     }),
     credentials: options.credentials,
     log,

@@ -165,6 +165,15 @@ describe.each(transports)("over %s", (name, makeTransport) => {
     expect((running as ConnectError).code).toBe(Code.FailedPrecondition);
   });
 
+  it("refuses a request over 1 MiB with ResourceExhausted", async () => {
+    const client = createClient(KmsAdminService, makeTransport(gw.url, true));
+    const err = await client
+      .createKey({ description: "x".repeat(1024 * 1024 + 1) })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.ResourceExhausted);
+  });
+
   it("refuses an unsigned call with Unauthenticated", async () => {
     const client = createClient(KmsAdminService, makeTransport(gw.url, false));
     const err = await client.getStatus({}).catch((e: unknown) => ConnectError.from(e));
