@@ -1,0 +1,65 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseCliOptions } from "../src/cli-options.js";
+
+describe("parseCliOptions", () => {
+  it("defaults to 127.0.0.1:9000, ./data and the local backend", () => {
+    expect(parseCliOptions([], {})).toMatchObject({
+      host: "127.0.0.1",
+      port: 9000,
+      dataDir: resolve("data"),
+      kmsBackend: "local",
+      tlsCert: null,
+      tlsKey: null,
+    });
+  });
+
+  it("reads the environment, and flags win over it", () => {
+    const env = {
+      KMS_GATEWAY_ADDRESS: "0.0.0.0:9100",
+      KMS_GATEWAY_DATA_DIR: "/srv/kms",
+      RUSTFS_KMS_BACKEND: "none",
+    };
+    expect(parseCliOptions([], env)).toMatchObject({
+      host: "0.0.0.0",
+      port: 9100,
+      dataDir: "/srv/kms",
+      kmsBackend: "none",
+    });
+    expect(
+      parseCliOptions(["--address", "[::1]:0", "--kms-backend", "Vault-Transit"], env),
+    ).toMatchObject({
+      host: "::1",
+      port: 0,
+      dataDir: "/srv/kms",
+      kmsBackend: "vault",
+    });
+  });
+
+  it("takes the RustFS first-start variables", () => {
+    const options = parseCliOptions([], {
+      RUSTFS_KMS_KEY_DIR: "keys",
+      RUSTFS_KMS_LOCAL_MASTER_KEY: "mk",
+      RUSTFS_KMS_DEFAULT_KEY_ID: "default",
+      RUSTFS_KMS_VAULT_ADDRESS: "https://vault:8200",
+      RUSTFS_KMS_VAULT_TOKEN: "s.T",
+    });
+    expect(options).toMatchObject({
+      keyDir: resolve("keys"),
+      localMasterKey: "mk",
+      defaultKeyId: "default",
+      vaultAddress: "https://vault:8200",
+      vaultToken: "s.T",
+    });
+  });
+
+  it.each([
+    [["--address", "9000"], /HOST:PORT/],
+    [["--address", "host:70000"], /HOST:PORT/],
+    [["--kms-backend", "aws"], /local, vault or none/],
+    [["--tls-cert", "c.pem"], /together/],
+    [["--unknown"], /Unknown option/],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseCliOptions(argv, {})).toThrow(message);
+  });
+});
