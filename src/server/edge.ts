@@ -16,6 +16,13 @@ import { readBody, restOfBody } from "./read-body.js";
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;
 
+/** Target is one request's path and query as sent, and the caller once verified (for the log). */
+interface Target {
+  rawPath: string;
+  rawQuery: string;
+  caller?: Caller;
+}
+
 /** EdgeOptions are the pieces the edge routes between. */
 export interface EdgeOptions {
   /** RPC handlers (Connect, gRPC, gRPC-Web) by request path, from a Connect router. */
@@ -38,20 +45,23 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
   const rpcByPath = new Map(options.rpcHandlers.map((h) => [h.requestPath, h]));
   return (req, res) => {
     const started = performance.now();
-    let caller: Caller | undefined;
+    const url = req.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const target: Target = {
+      rawPath: queryAt < 0 ? url : url.slice(0, queryAt),
+      rawQuery: queryAt < 0 ? "" : url.slice(queryAt + 1),
+    };
     res.once("finish", () => {
       options.log("info", "request", {
         method: req.method,
-        path: pathOf(req),
+        path: target.rawPath,
         status: res.statusCode,
         ms: Math.round((performance.now() - started) * 10) / 10,
-        caller: caller?.authenticated ? caller.name : null,
+        caller: target.caller?.authenticated ? target.caller.name : null,
       });
     });
-    route(req, res, (c) => {
-      caller = c;
-    }).catch((err: unknown) => {
-      options.log("error", "request handling failed", { path: pathOf(req), cause: err });
+    route(req, res, target).catch((err: unknown) => {
+      options.log("error", "request handling failed", { path: target.rawPath, cause: err });
       if (!res.headersSent) {
         writeRestError(res, Code.Internal, "internal error");
       } else {
@@ -60,16 +70,8 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     });
   };
 
-  async function route(
-    req: NodeRequest,
-    res: NodeResponse,
-    setCaller: (caller: Caller) => void,
-  ): Promise<void> {
-    const url = req.url ?? "/";
-    const queryAt = url.indexOf("?");
-    const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
-    const rawQuery = queryAt < 0 ? "" : url.slice(queryAt + 1);
-
+  async function route(req: NodeRequest, res: NodeResponse, target: Target): Promise<void> {
+    const { rawPath, rawQuery } = target;
     if (rawPath === "/health") {
       answerHealth(req, res);
       return;
@@ -87,7 +89,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       const caller: Caller = read.complete
         ? authenticate(req, rawPath, rawQuery, read.body)
         : { authenticated: false, reason: "request body exceeds 1 MiB" };
-      setCaller(caller);
+      target.caller = caller;
       await serveRpc(rpc, req, res, {
         caller,
         body: read.complete ? oneChunk(read.body) : restOfBody(read.head, req),
@@ -109,7 +111,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     // Authentication comes first: an unauthenticated caller learns nothing
     // about its input or about which keys exist.
     const caller = authenticate(req, rawPath, rawQuery, read.body);
-    setCaller(caller);
+    target.caller = caller;
     if (!caller.authenticated) {
       writeRestError(res, Code.Unauthenticated, caller.reason);
       return;
@@ -141,12 +143,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     if (!result.ok) {
       return { authenticated: false, reason: result.reason };
     }
-    return {
-      authenticated: true,
-      name: result.identity.name,
-      accessKey: result.accessKey,
-      root: result.identity.root,
-    };
+    return { authenticated: true, name: result.identity.name };
   }
 
   async function serveRpc(
@@ -210,12 +207,6 @@ function headersOf(req: NodeRequest): Headers {
     }
   }
   return headers;
-}
-
-function pathOf(req: NodeRequest): string {
-  const url = req.url ?? "/";
-  const queryAt = url.indexOf("?");
-  return queryAt < 0 ? url : url.slice(0, queryAt);
 }
 
 async function* oneChunk(body: Uint8Array): AsyncIterable<Uint8Array> {

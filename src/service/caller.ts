@@ -6,7 +6,7 @@ import { createContextKey } from "@connectrpc/connect";
  * reads this value, so every protocol is authenticated by the same edge.
  */
 export type Caller =
-  | { authenticated: true; name: string; accessKey: string; root: boolean }
+  | { authenticated: true; name: string }
   | { authenticated: false; reason: string };
 
 /**

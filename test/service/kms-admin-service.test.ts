@@ -27,12 +27,7 @@ function context(
 ): HandlerContext {
   const contextValues = createContextValues();
   if (authenticated) {
-    contextValues.set(callerKey, {
-      authenticated: true,
-      name: "root",
-      accessKey: "ak",
-      root: true,
-    });
+    contextValues.set(callerKey, { authenticated: true, name: "root" });
   }
   return createHandlerContext({
     service: KmsAdminService,

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { shapeMismatches } from "./expect-shape.js";
+
+// The seed-shape checker is what the e2e walks rely on; it must be able to fail.
+
+describe("shapeMismatches", () => {
+  const example = { a: "x", b: null, c: { d: 1 }, e: [{ f: true }] };
+
+  it("accepts the same shape with other values", () => {
+    expect(
+      shapeMismatches({ a: "y", b: null, c: { d: 2 }, e: [{ f: false }, { f: true }] }, example),
+    ).toEqual([]);
+  });
+
+  it("reports a missing key, an extra key, a wrong type and a non-null", () => {
+    expect(shapeMismatches({ a: 1, b: "v", c: {}, e: [{ f: true, g: 1 }], h: 0 }, example)).toEqual(
+      [
+        "a: expected string, got number",
+        "b: expected null, got string",
+        "c.d: missing",
+        "e[].g: not in the documented example",
+        "h: not in the documented example",
+      ],
+    );
+  });
+
+  it("allows extra keys only where told", () => {
+    expect(shapeMismatches({ ...example, h: 0, c: { d: 1, z: 2 } }, example, ["h", "c.z"])).toEqual(
+      [],
+    );
+  });
+});
