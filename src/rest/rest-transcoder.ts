@@ -53,8 +53,6 @@ export interface RestTranscoderOptions<S extends DescService> {
    * end with `/`.
    */
   pathAliases?: Record<string, string>;
-  /** Bodies longer than this are refused with 413 [1 MiB]. */
-  maxBodyBytes?: number;
   /** A deadline for each call, passed to the handler context. */
   timeoutMs?: number;
   /**
@@ -124,7 +122,6 @@ export function createRestTranscoder<S extends DescService>(
       }),
     ),
   ].filter((prefix) => prefix !== "/");
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const implementation = options.implementation as Record<string, unknown>;
 
   function rewrite(rawPath: string): string {
@@ -200,14 +197,6 @@ export function createRestTranscoder<S extends DescService>(
         });
         response.headers.set("Allow", match.allow.join(", "));
         return response;
-      }
-      if (req.body.byteLength > maxBodyBytes) {
-        return restErrorResponse(
-          new ConnectError(
-            `request body is larger than ${maxBodyBytes} bytes`,
-            Code.ResourceExhausted,
-          ),
-        );
       }
       let input: Message;
       try {

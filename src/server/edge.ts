@@ -98,13 +98,14 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     }
 
     if (!options.rest.handles(rawPath)) {
-      writeRestError(res, Code.NotFound, `no such path: ${rawPath}`);
+      writeRestError(res, Code.NotFound, `no such path: ${rawPath.slice(0, 200)}`);
       return;
     }
     const read = await readBody(req);
     if (!read.complete) {
-      // The rest of the body is never read: close the connection after the answer.
-      res.setHeader("Connection", "close");
+      // The rest of the body is never read: close an HTTP/1.1 connection after
+      // the answer (HTTP/2 ends just the stream, and refuses the header).
+      if (req.httpVersionMajor === 1) res.setHeader("Connection", "close");
       writeRestError(res, Code.ResourceExhausted, "request body exceeds 1 MiB");
       return;
     }

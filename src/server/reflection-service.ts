@@ -24,6 +24,12 @@ type ReflectionRequest =
   | { case: "fileContainingExtension"; value: { containingType: string; extensionNumber: number } }
   | { case: undefined; value?: undefined };
 
+/** A stream request as the handler reads it, the same in v1 and v1alpha. */
+interface ReflectionStreamRequest {
+  host: string;
+  messageRequest: ReflectionRequest;
+}
+
 /** The response oneof, the same in v1 and v1alpha. */
 type ReflectionAnswer =
   | { case: "fileDescriptorResponse"; value: { fileDescriptorProto: Uint8Array[] } }
@@ -50,31 +56,19 @@ export function createReflectionServices(files: DescFile[]): ReflectionServices 
     v1.file_grpc_reflection_v1_reflection,
     v1alpha.file_grpc_reflection_v1alpha_reflection,
   ]);
+  // One stream handler for both schemas: their messages have the same shape.
+  async function* serverReflectionInfo<R extends ReflectionStreamRequest>(
+    requests: AsyncIterable<R>,
+  ) {
+    const sent = new Set<string>();
+    for await (const request of requests) {
+      const messageResponse = answer(request.messageRequest, sent);
+      yield { validHost: request.host, originalRequest: request, messageResponse };
+    }
+  }
   return [
-    [
-      v1.ServerReflection,
-      {
-        async *serverReflectionInfo(requests) {
-          const sent = new Set<string>();
-          for await (const request of requests) {
-            const messageResponse = answer(request.messageRequest, sent);
-            yield { validHost: request.host, originalRequest: request, messageResponse };
-          }
-        },
-      },
-    ],
-    [
-      v1alpha.ServerReflection,
-      {
-        async *serverReflectionInfo(requests) {
-          const sent = new Set<string>();
-          for await (const request of requests) {
-            const messageResponse = answer(request.messageRequest, sent);
-            yield { validHost: request.host, originalRequest: request, messageResponse };
-          }
-        },
-      },
-    ],
+    [v1.ServerReflection, { serverReflectionInfo }],
+    [v1alpha.ServerReflection, { serverReflectionInfo }],
   ];
 }
 
