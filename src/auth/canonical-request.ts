@@ -103,7 +103,10 @@ export function canonicalHeaders(
 ): string | undefined {
   let block = "";
   for (const name of signedHeaders) {
-    const value = headers[name] ?? (name === "host" ? headers[":authority"] : undefined);
+    // The names come from the client and Node's HTTP/1 header object has Object.prototype:
+    // a signed `constructor` or `__proto__` must read as absent, not as a prototype member.
+    const own = Object.hasOwn(headers, name) ? headers[name] : undefined;
+    const value = own ?? (name === "host" ? headers[":authority"] : undefined);
     if (value === undefined) return undefined;
     block += `${name}:${canonicalHeaderValue(value)}\n`;
   }

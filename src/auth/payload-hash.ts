@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 /** UNSIGNED_PAYLOAD is what callers that cannot hash the body (gRPC streams) sign. */
-export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
 const HEX_SHA256_RE = /^[0-9a-fA-F]{64}$/;
 
 /** PayloadHashResult lists the payload hashes a signature may cover, or why none is acceptable. */

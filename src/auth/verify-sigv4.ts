@@ -28,9 +28,7 @@ export interface SigV4Request {
 }
 
 /** SigV4Result is the verified caller, or a short reason that is safe to show to the client. */
-export type SigV4Result =
-  | { ok: true; identity: Identity; accessKey: string }
-  | { ok: false; reason: string };
+export type SigV4Result = { ok: true; identity: Identity } | { ok: false; reason: string };
 
 /** VerifySigV4Options tune the checks; all are optional. */
 export interface VerifySigV4Options {
@@ -149,7 +147,8 @@ export function verifySigV4(
       }
     }
   }
-  if (credential === undefined) return fail("unknown access key");
-  if (!matched) return fail("signature does not match");
-  return { ok: true, identity: credential.identity, accessKey: auth.accessKey };
+  // One reason for an unknown access key and a wrong secret, after the same
+  // work: neither the text nor the timing tells a caller which keys exist.
+  if (credential === undefined || !matched) return fail("signature does not match");
+  return { ok: true, identity: credential.identity };
 }

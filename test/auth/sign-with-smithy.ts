@@ -28,14 +28,14 @@ export interface SmithyInput {
 }
 
 /** escapeUri encodes like the AWS SDK's HTTP handlers put a query on the wire. */
-export const escapeUri = (s: string): string =>
+const escapeUri = (s: string): string =>
   encodeURIComponent(s).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 
 /** serializeQuery writes the query in insertion order (deliberately not sorted). */
-export function serializeQuery(query: Query): string {
+function serializeQuery(query: Query): string {
   return Object.entries(query)
     .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${escapeUri(k)}=${escapeUri(x)}`))
     .join("&");

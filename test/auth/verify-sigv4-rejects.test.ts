@@ -123,9 +123,9 @@ describe("verifySigV4 rejects tampering", () => {
     expectFailure(verify(req), "signature does not match");
   });
 
-  it("fails for an unknown access key", async () => {
+  it("fails for an unknown access key exactly as for a wrong secret", async () => {
     const req = await signWithSmithy({ accessKey: "AKIDUNKNOWN" });
-    expectFailure(verify(req), "unknown access key");
+    expectFailure(verify(req), "signature does not match");
   });
 });
 
@@ -187,6 +187,20 @@ describe("verifySigV4 request checks", () => {
       verify({ ...req, headers: { ...req.headers, host: "127.0.0.1:9000" } }),
       "host header must be signed",
     );
+  });
+
+  it("treats a signed header named like an Object.prototype member as missing", async () => {
+    const req = await signedPost();
+    for (const name of ["constructor", "__proto__"]) {
+      const authorization = (req.headers.authorization as string).replace(
+        "SignedHeaders=",
+        `SignedHeaders=${name};`,
+      );
+      expectFailure(
+        verify({ ...req, headers: { ...req.headers, authorization } }),
+        "a signed header is missing from the request",
+      );
+    }
   });
 
   it("rejects an unsigned request", () => {

@@ -5,7 +5,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
 import { testCredentials } from "../helpers/signed-fetch.js";
-import { sigv4Headers } from "../helpers/sigv4-headers.js";
+import { signRpc } from "../helpers/sigv4-headers.js";
 
 // Clients that share no code with the gateway: buf curl (Go) through server
 // reflection, @grpc/grpc-js with its own HTTP/2 stack, and botocore's signer.
@@ -129,7 +129,7 @@ describe("@grpc/grpc-js as an independent client", () => {
   async function call(c: Client, method: string, req: object): Promise<Record<string, unknown>> {
     const metadata = new grpc.Metadata();
     for (const [name, value] of Object.entries(
-      await sigv4Headers(`${gw.url}/kms.admin.v1.KmsAdminService/${method}`),
+      await signRpc(`${gw.url}/kms.admin.v1.KmsAdminService/${method}`),
     )) {
       metadata.set(name, value);
     }
