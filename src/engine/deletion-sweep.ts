@@ -1,4 +1,4 @@
-import type { EngineLog } from "./guard-backend.js";
+import { describeFailure, type EngineLog } from "./guard-backend.js";
 import type { KeyStore } from "./key-store.js";
 
 const SWEEP_PAGE_SIZE = 100;
@@ -28,7 +28,7 @@ export async function sweepDueDeletions(
       } catch (error) {
         log("error", "deletion sweep could not check a key", {
           keyId,
-          error: error instanceof Error ? error.message : typeof error,
+          error: describeFailure(error),
         });
       }
     }

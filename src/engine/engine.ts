@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { BackendFactory, PersistedState, StateStore } from "./backend.js";
 import { configSummary, configView } from "./config-summary.js";
 import { KmsError } from "./errors.js";
-import { type EngineLog, toKmsError } from "./guard-backend.js";
+import { describeFailure, type EngineLog, toKmsError } from "./guard-backend.js";
 import * as keys from "./key-operations.js";
 import { createMutex } from "./mutex.js";
 import { resolveConfig } from "./resolve-config.js";
@@ -85,10 +85,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return randomBytes(32).toString("base64");
   }
 
-  function adoptGeneratedKey(key: string | null): void {
-    generatedMasterKey = key;
-  }
-
   /**
    * A generated key must be durable before any keyring is sealed with it, or a
    * crash would leave key_dir locked to a key nobody kept. It is saved beside
@@ -102,7 +98,26 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const key = generatedKeyFor(candidate);
     if (key === generatedMasterKey) return;
     await save({ config: current, running, generatedMasterKey: key });
-    adoptGeneratedKey(key);
+    generatedMasterKey = key;
+  }
+
+  /** storeStopped saves and adopts a configuration while no backend runs. */
+  async function storeStopped(next: KmsConfig): Promise<void> {
+    const key = generatedKeyFor(next);
+    await save({ config: next, running: false, generatedMasterKey: key });
+    generatedMasterKey = key;
+    config = next;
+    startFailed = false;
+  }
+
+  /** saveRunning records `next` as running; if that fails, `candidate` is retired unused. */
+  async function saveRunning(next: KmsConfig, candidate: Runtime): Promise<void> {
+    try {
+      await save({ config: next, running: true, generatedMasterKey });
+    } catch (error) {
+      await candidate.retire();
+      throw error;
+    }
   }
 
   function masterKeyOf(candidate: KmsConfig): string {
@@ -179,11 +194,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       lifecycleOp("configure", async () => {
         if (runtime !== null) throw new KmsError("ALREADY_RUNNING", "KMS already running");
         const next = resolveConfig(patch, null, options.defaultKeyDir);
-        const key = generatedKeyFor(next);
-        await save({ config: next, running: false, generatedMasterKey: key });
-        adoptGeneratedKey(key);
-        config = next;
-        startFailed = false;
+        await storeStopped(next);
         log("info", "KMS configured", { backendType: next.backend.backendType });
         return { success: true, message: "KMS configured successfully", status: "Configured" };
       }),
@@ -194,22 +205,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         if (current === null) throw new KmsError("NOT_CONFIGURED", "KMS is not configured");
         const next = resolveConfig(patch, current, options.defaultKeyDir);
         if (runtime === null) {
-          const key = generatedKeyFor(next);
-          await save({ config: next, running: false, generatedMasterKey: key });
-          adoptGeneratedKey(key);
-          config = next;
-          startFailed = false;
+          await storeStopped(next);
         } else {
           // Build and health-check the candidate first; on any failure the
           // running backend keeps serving and the stored config stays as it was.
           await persistGeneratedKeyFor(next, current, true);
           const candidate = await openFor(next);
-          try {
-            await save({ config: next, running: true, generatedMasterKey });
-          } catch (error) {
-            await candidate.retire();
-            throw error;
-          }
+          await saveRunning(next, candidate);
           config = next;
           await publish(candidate);
         }
@@ -231,15 +233,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         try {
           await persistGeneratedKeyFor(current, current, runtime !== null);
           candidate = await openFor(current);
-          await save({ config: current, running: true, generatedMasterKey }).catch(
-            async (error: unknown) => {
-              await candidate.retire();
-              throw error;
-            },
-          );
+          await saveRunning(current, candidate);
         } catch (error) {
           if (runtime === null) startFailed = true;
-          log("error", "KMS start failed", { error: safeMessage(error) });
+          log("error", "KMS start failed", { error: describeFailure(error) });
           throw error;
         }
         await publish(candidate);
@@ -272,7 +269,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           await current.run((store) => store.health());
         } catch (error) {
           healthy = false;
-          log("warn", "KMS health check failed", { error: safeMessage(error) });
+          log("warn", "KMS health check failed", { error: describeFailure(error) });
         }
         current.healthy = healthy;
       }
@@ -334,14 +331,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         });
       } catch (error) {
         startFailed = true;
-        log("error", "KMS could not start from the stored state", { error: safeMessage(error) });
+        log("error", "KMS could not start from the stored state", {
+          error: describeFailure(error),
+        });
       }
     }
   }
   return engine;
-}
-
-// KmsError messages are safe by construction; anything else is summarised by type.
-function safeMessage(error: unknown): string {
-  return error instanceof KmsError ? error.message : "unexpected error";
 }

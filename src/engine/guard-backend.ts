@@ -12,24 +12,28 @@ export type EngineLog = (
 export const BACKEND_FAILURE_MESSAGE = "backend failure";
 
 /**
- * toKmsError returns `error` when it is a KmsError (logging it when it is a
- * BACKEND_ERROR); anything else is logged (name and message only, never
- * request data) and wrapped as BACKEND_ERROR "backend failure" with the
- * original as `cause`, so its text never reaches a caller.
+ * toKmsError returns `error` unchanged when it is a KmsError: it is already
+ * safe to show, carries its `cause`, and is logged once by whoever finally
+ * handles it (the service for a request, the engine for background work).
+ * Anything else is logged here, the one place it is converted (name and
+ * message only, never request data), and wrapped as BACKEND_ERROR "backend
+ * failure" with the original as `cause`, so its text never reaches a caller.
  */
 export function toKmsError(error: unknown, operation: string, log: EngineLog): KmsError {
-  if (isKmsError(error)) {
-    if (error.code === "BACKEND_ERROR") {
-      log("error", "backend operation failed", {
-        operation,
-        error: error.message,
-        cause: error.cause === undefined ? undefined : describeError(error.cause),
-      });
-    }
-    return error;
-  }
+  if (isKmsError(error)) return error;
   log("error", "backend operation failed", { operation, error: describeError(error) });
   return new KmsError("BACKEND_ERROR", BACKEND_FAILURE_MESSAGE, { cause: error });
+}
+
+/**
+ * describeFailure is the log text of an error the engine handles itself: a
+ * KmsError's message and its cause, or any other error's name and message;
+ * never a stack.
+ */
+export function describeFailure(error: unknown): string {
+  if (!isKmsError(error)) return describeError(error);
+  if (error.cause === undefined) return error.message;
+  return `${error.message}; caused by ${describeError(error.cause)}`;
 }
 
 function describeError(error: unknown): string {

@@ -1,7 +1,7 @@
 import type { KeyBackend, StoredKey } from "./backend.js";
 import type { KeyCache } from "./cache.js";
 import { isKmsError, KmsError } from "./errors.js";
-import type { EngineLog } from "./guard-backend.js";
+import { describeFailure, type EngineLog } from "./guard-backend.js";
 import { sealKeyMaterial, unsealKeyMaterial } from "./key-material.js";
 import { createKeyedMutex } from "./mutex.js";
 
@@ -180,8 +180,9 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       cache.clear();
       try {
         await backend.close();
-      } catch {
-        // guardBackend already logged it; closing must not fail a stop.
+      } catch (error) {
+        // Closing must not fail a stop.
+        log("warn", "backend close failed", { error: describeFailure(error) });
       }
       cache.clear();
       kek.fill(0);

@@ -91,22 +91,10 @@ export function resolveConfig(
       parseBoolean(patch.enableCache, "enable_cache") ??
       base?.enableCache ??
       CONFIG_DEFAULTS.enableCache,
-    cacheTtlSeconds:
-      parseInteger(patch.cacheTtlSeconds, "cache_ttl_seconds", CONFIG_LIMITS.cacheTtlSeconds) ??
-      base?.cacheTtlSeconds ??
-      CONFIG_DEFAULTS.cacheTtlSeconds,
-    maxCachedKeys:
-      parseInteger(patch.maxCachedKeys, "max_cached_keys", CONFIG_LIMITS.maxCachedKeys) ??
-      base?.maxCachedKeys ??
-      CONFIG_DEFAULTS.maxCachedKeys,
-    timeoutSeconds:
-      parseInteger(patch.timeoutSeconds, "timeout_seconds", CONFIG_LIMITS.timeoutSeconds) ??
-      base?.timeoutSeconds ??
-      CONFIG_DEFAULTS.timeoutSeconds,
-    retryAttempts:
-      parseInteger(patch.retryAttempts, "retry_attempts", CONFIG_LIMITS.retryAttempts) ??
-      base?.retryAttempts ??
-      CONFIG_DEFAULTS.retryAttempts,
+    cacheTtlSeconds: mergeInteger(patch, base, "cacheTtlSeconds", "cache_ttl_seconds"),
+    maxCachedKeys: mergeInteger(patch, base, "maxCachedKeys", "max_cached_keys"),
+    timeoutSeconds: mergeInteger(patch, base, "timeoutSeconds", "timeout_seconds"),
+    retryAttempts: mergeInteger(patch, base, "retryAttempts", "retry_attempts"),
   };
 }
 
@@ -283,14 +271,22 @@ function parseBoolean(value: unknown, field: string): boolean | undefined {
   return value;
 }
 
-function parseInteger(
-  value: unknown,
-  field: string,
-  [min, max]: readonly [number, number],
-): number | undefined {
-  if (value == null) return undefined;
+/**
+ * mergeInteger resolves one bounded integer field (`name` is its API spelling):
+ * the patch's value checked against CONFIG_LIMITS, else the stored one, else
+ * the default. One key picks all three, so they cannot drift apart.
+ */
+function mergeInteger(
+  patch: KmsConfigPatch,
+  base: KmsConfig | null,
+  field: keyof typeof CONFIG_LIMITS,
+  name: string,
+): number {
+  const value: unknown = patch[field];
+  if (value == null) return base?.[field] ?? CONFIG_DEFAULTS[field];
+  const [min, max] = CONFIG_LIMITS[field];
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`${field} must be an integer between ${min} and ${max}`);
+    throw invalid(`${name} must be an integer between ${min} and ${max}`);
   }
   return value;
 }

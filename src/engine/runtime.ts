@@ -2,7 +2,7 @@ import type { BackendFactory } from "./backend.js";
 import { createKeyCache } from "./cache.js";
 import { sweepDueDeletions } from "./deletion-sweep.js";
 import { KmsError } from "./errors.js";
-import { type EngineLog, guardBackend, toKmsError } from "./guard-backend.js";
+import { describeFailure, type EngineLog, guardBackend, toKmsError } from "./guard-backend.js";
 import { createKeyStore, type KeyStore } from "./key-store.js";
 import { unlockKeyring } from "./keyring.js";
 import type { KmsConfig } from "./types.js";
@@ -116,9 +116,7 @@ function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runt
     if (sweeping || retiring !== null) return;
     sweep().catch((error: unknown) => {
       if (retiring !== null) return;
-      log("error", "deletion sweep failed", {
-        error: error instanceof Error ? error.message : typeof error,
-      });
+      log("error", "deletion sweep failed", { error: describeFailure(error) });
     });
   }
 

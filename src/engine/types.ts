@@ -10,9 +10,6 @@ export type ServiceStatus = "NotConfigured" | "Configured" | "Running" | "Error"
 /** KeyState is the state of a master key (contract §3, §6). */
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
 
-/** KeySpec is the size of a data key: 32 or 16 bytes. */
-export type KeySpec = "AES_256" | "AES_128";
-
 /** BackendType names a backend, in the seed's spelling. */
 export type BackendType = "local" | "vault";
 

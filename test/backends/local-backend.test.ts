@@ -8,10 +8,10 @@ import {
   createLocalBackend,
   KEY_FILE_SUFFIX,
   KEYRING_FILE_NAME,
-  type LocalKeyBackend,
   localBackendFactory,
 } from "../../src/backends/local/local-backend.js";
 import { isTempFileName } from "../../src/backends/local/write-file-atomic.js";
+import type { KeyBackend } from "../../src/engine/backend.js";
 import type { KmsConfig } from "../../src/engine/types.js";
 import { describeKeyBackendContract, expectKmsError, sampleKey } from "./key-backend-contract.js";
 
@@ -40,9 +40,9 @@ describeKeyBackendContract("local", async () => {
 describe("local backend", () => {
   let root: string;
   let keyDir: string;
-  const opened: LocalKeyBackend[] = [];
+  const opened: KeyBackend[] = [];
 
-  async function open(dir = keyDir): Promise<LocalKeyBackend> {
+  async function open(dir = keyDir): Promise<KeyBackend> {
     const backend = await createLocalBackend({ keyDir: dir });
     opened.push(backend);
     return backend;
@@ -135,7 +135,6 @@ describe("local backend", () => {
     await fsp.writeFile(file("bad-b64"), JSON.stringify(bad64));
 
     const backend = await open();
-    expect(backend.unreadableKeyIds()).toEqual(["bad-b64", "bad-id", "bad-json"]);
     await expect(backend.health()).resolves.toBeUndefined();
     expect((await backend.get("good-1"))?.keyId).toBe("good-1");
     expect((await backend.get("good-2"))?.keyId).toBe("good-2");
@@ -151,7 +150,7 @@ describe("local backend", () => {
     await backend.put(sampleKey("bad-json"));
     await backend.destroy("bad-id");
     expect((await backend.get("bad-json"))?.keyId).toBe("bad-json");
-    expect(backend.unreadableKeyIds()).toEqual(["bad-b64"]);
+    await expectKmsError(backend.get("bad-b64"), "BACKEND_ERROR");
   });
 
   it("removes leftover temp files at open and never lists them", async () => {
@@ -303,7 +302,7 @@ describe("local backend", () => {
       backend: { backendType: "local", keyDir, masterKey: null },
     };
     const backend = await localBackendFactory(local);
-    opened.push(backend as LocalKeyBackend);
+    opened.push(backend);
     await backend.create(sampleKey("via-factory"));
     expect(await fsp.readdir(keyDir)).toEqual([`via-factory${KEY_FILE_SUFFIX}`]);
     const vault: KmsConfig = {
@@ -377,7 +376,6 @@ describe("local backend", () => {
     }
 
     const backend = await open();
-    expect(backend.unreadableKeyIds()).toEqual([]);
     const listed = (await backend.list(null, 100_000)).ids;
     for (const id of reported) expect(listed).toContain(id);
     for (const id of listed) {

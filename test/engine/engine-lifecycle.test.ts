@@ -151,12 +151,20 @@ describe("engine lifecycle", () => {
     expect(await engine.status()).toMatchObject({ status: "Running", healthy: true });
   });
 
-  it("start can restart a runtime whose health check failed", async () => {
-    const { engine, backends } = await createFixture();
+  it("start can restart a runtime whose health check failed, logging the failure once", async () => {
+    const { engine, backends, logs } = await createFixture();
     const store = backends.storeFor(KEY_DIR);
     store.healthy = false;
     await engine.status();
+    logs.length = 0;
     await expectKmsError(engine.start(), "BACKEND_ERROR");
+    expect(logs).toEqual([
+      {
+        level: "error",
+        message: "KMS start failed",
+        fields: { error: "memory backend is unhealthy" },
+      },
+    ]);
     expect((await engine.status()).status).toBe("Error");
     store.healthy = true;
     expect(await engine.start()).toMatchObject({ success: true, status: "Running" });

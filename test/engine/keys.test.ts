@@ -86,15 +86,18 @@ describe("createKey and describeKey", () => {
     await expectKmsError(f.engine.cancelKeyDeletion("missing"), "KEY_NOT_FOUND");
   });
 
-  it("wraps a non-KmsError backend failure as a generic BACKEND_ERROR and logs it", async () => {
+  it("wraps a non-KmsError backend failure as a generic BACKEND_ERROR and logs it once", async () => {
     const f = await createFixture();
+    f.logs.length = 0;
     f.backends.storeFor(KEY_DIR).failing.add("create");
     await expectKmsError(f.engine.createKey({}), "BACKEND_ERROR", /^backend failure$/);
-    expect(f.logs).toContainEqual({
-      level: "error",
-      message: "backend operation failed",
-      fields: { operation: "create", error: "Error: injected create failure" },
-    });
+    expect(f.logs).toEqual([
+      {
+        level: "error",
+        message: "backend operation failed",
+        fields: { operation: "create", error: "Error: injected create failure" },
+      },
+    ]);
   });
 });
 

@@ -18,17 +18,6 @@ export interface LocalBackendOptions {
   keyDir: string;
 }
 
-/** LocalKeyBackend is a KeyBackend over files in a directory, with what it found at open. */
-export interface LocalKeyBackend extends KeyBackend {
-  /** The key directory, as resolved (symlinks followed). */
-  readonly keyDir: string;
-  /**
-   * unreadableKeyIds lists, in order, the keys whose file could not be read or
-   * parsed; `get` of one rejects with BACKEND_ERROR while every other key works.
-   */
-  unreadableKeyIds(): string[];
-}
-
 /** KEY_FILE_SUFFIX ends every key file's name: `<keyDir>/<keyId>.key.json`. */
 export const KEY_FILE_SUFFIX = ".key.json";
 
@@ -41,8 +30,6 @@ const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 // Bound what a tampered file can make us read.
 const MAX_KEY_FILE_BYTES = 8 * 1024 * 1024;
 const MAX_KEYRING_BYTES = 1024 * 1024;
-// How many key files open() validates at once.
-const OPEN_CONCURRENCY = 16;
 // Queue name for keyring writes; contains "/", so it can never be a key id.
 const KEYRING_QUEUE = "/keyring";
 
@@ -50,7 +37,6 @@ const KEYRING_QUEUE = "/keyring";
 interface KeyDirState {
   dir: string;
   index: SortedIdIndex;
-  unreadable: Set<string>;
   /** Tail of the write queue per key id, so writes to one key never interleave. */
   queues: Map<string, Promise<void>>;
 }
@@ -70,13 +56,15 @@ const openKeyDirs = new Map<string, OpenKeyDir>();
  * createLocalBackend opens (creating it with mode 0700 if needed) a key
  * directory and returns a KeyBackend over it. Each key is one JSON file
  * `<keyId>.key.json` (mode 0600) written atomically and durably; the keyring is
- * `keyring.bin`. At open the directory is read once: leftover temp files are
- * removed, every key file is checked, and an unreadable one affects only its
- * own key. Rejects with INVALID_ARGUMENT for a relative `keyDir` and with
- * BACKEND_ERROR when the directory cannot be prepared or read. One process per
- * directory: other processes writing the same directory are not coordinated.
+ * `keyring.bin`. At open the directory is listed once (leftover temp files are
+ * removed, key ids indexed); a key file is read only when its key is asked
+ * for, so opening reads no key files and an unreadable one affects only its
+ * own key (`get` rejects with BACKEND_ERROR). Rejects with INVALID_ARGUMENT for
+ * a relative `keyDir` and with BACKEND_ERROR when the directory cannot be
+ * prepared or read. One process per directory: other processes writing the
+ * same directory are not coordinated.
  */
-export async function createLocalBackend(options: LocalBackendOptions): Promise<LocalKeyBackend> {
+export async function createLocalBackend(options: LocalBackendOptions): Promise<KeyBackend> {
   const keyDir = options.keyDir;
   if (typeof keyDir !== "string" || !isAbsolute(keyDir) || keyDir.includes("\0")) {
     throw new KmsError("INVALID_ARGUMENT", "key_dir must be an absolute path");
@@ -149,27 +137,7 @@ async function loadKeyDir(dir: string): Promise<KeyDirState> {
       cause,
     });
   }
-
-  const state: KeyDirState = {
-    dir,
-    index: createSortedIdIndex(ids),
-    unreadable: new Set(),
-    queues: new Map(),
-  };
-  // Check every key now so a bad file is known up front, without failing the others.
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const id = ids[next++] as string;
-      try {
-        await readKeyFile(state, id);
-      } catch {
-        state.unreadable.add(id);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, ids.length) }, worker));
-  return state;
+  return { dir, index: createSortedIdIndex(ids), queues: new Map() };
 }
 
 function keyPath(state: KeyDirState, keyId: string): string {
@@ -241,7 +209,7 @@ function toBackendError(error: unknown, message: string): KmsError {
   return new KmsError("BACKEND_ERROR", message, { cause: error });
 }
 
-function createHandle(state: KeyDirState, onClose: () => void): LocalKeyBackend {
+function createHandle(state: KeyDirState, onClose: () => void): KeyBackend {
   let closed = false;
   const inFlight = new Set<Promise<unknown>>();
 
@@ -264,12 +232,6 @@ function createHandle(state: KeyDirState, onClose: () => void): LocalKeyBackend 
   }
 
   return {
-    keyDir: state.dir,
-
-    unreadableKeyIds() {
-      return [...state.unreadable].sort();
-    },
-
     health() {
       return call(`key directory ${state.dir} is not usable`, async () => {
         const stats = await fsp.stat(state.dir);
@@ -300,7 +262,6 @@ function createHandle(state: KeyDirState, onClose: () => void): LocalKeyBackend 
             await fsp.rm(temp, { force: true });
           }
           state.index.insert(keyId);
-          state.unreadable.delete(keyId);
           await fsyncDirectory(state.dir);
         });
       });
@@ -311,11 +272,8 @@ function createHandle(state: KeyDirState, onClose: () => void): LocalKeyBackend 
         const id = checkKeyId(keyId);
         if (!state.index.has(id)) return null;
         try {
-          const key = await readKeyFile(state, id);
-          state.unreadable.delete(id);
-          return key;
+          return await readKeyFile(state, id);
         } catch (cause) {
-          state.unreadable.add(id);
           throw new KmsError("BACKEND_ERROR", `key file for "${id}" is unreadable`, { cause });
         }
       });
@@ -328,7 +286,6 @@ function createHandle(state: KeyDirState, onClose: () => void): LocalKeyBackend 
         await enqueue(state, keyId, async () => {
           if (!state.index.has(keyId)) throw new KmsError("KEY_NOT_FOUND", "no key has that id");
           await writeFileAtomic(keyPath(state, keyId), text, { mode: 0o600 });
-          state.unreadable.delete(keyId);
         });
       });
     },
@@ -355,7 +312,6 @@ function createHandle(state: KeyDirState, onClose: () => void): LocalKeyBackend 
             if (errnoCode(error) !== "ENOENT") throw error;
           }
           state.index.remove(id);
-          state.unreadable.delete(id);
           await fsyncDirectory(state.dir);
         });
       });
