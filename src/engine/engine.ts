@@ -173,7 +173,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return guarded(operation, async () => {
       const current = runtime;
       if (current === null) throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
-      return current.run((store) => fn({ store, config: current.config, now }));
+      return current.run((store) => fn({ store, config: current.config, now, log }));
     });
   }
 

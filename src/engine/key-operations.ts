@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { StoredKey } from "./backend.js";
 import { encodeEncryptionContext } from "./encryption-context.js";
 import { invalidCiphertext, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
-import { KmsError } from "./errors.js";
+import { isKmsError, KmsError } from "./errors.js";
+import { describeFailure, type EngineLog } from "./guard-backend.js";
 import { parseKeyId } from "./key-id.js";
 import {
   parseCreateKeyInput,
@@ -29,6 +30,7 @@ export interface KeyContext {
   store: KeyStore;
   config: KmsConfig;
   now: () => Date;
+  log: EngineLog;
 }
 
 const DAY_MS = 86_400_000;
@@ -84,7 +86,21 @@ export async function listKeys(ctx: KeyContext, input: ListKeysInput): Promise<K
     return { keys: [], truncated: probe.ids.length > 0, nextMarker: null };
   }
   const page = await ctx.store.list(marker, limit);
-  const keys = await mapBounded(page.ids, LIST_CONCURRENCY, (id) => ctx.store.load(id));
+  const keys = await mapBounded(page.ids, LIST_CONCURRENCY, async (id) => {
+    try {
+      return await ctx.store.load(id);
+    } catch (error) {
+      // One unreadable key must not hide every other key on its page (the
+      // reference server's weakness): it is left out and logged; describing
+      // it still reports the failure.
+      if (!isKmsError(error, "BACKEND_ERROR")) throw error;
+      ctx.log("warn", "listing skipped an unreadable key", {
+        keyId: id,
+        error: describeFailure(error),
+      });
+      return null;
+    }
+  });
   const last = page.ids.at(-1);
   return {
     // A key can vanish between list and load (destroyed meanwhile): skip it.

@@ -169,7 +169,7 @@ export interface GenerateDataKeyInput {
   encryptionContext?: EncryptionContext;
 }
 
-/** DataKey is a fresh data key, in plaintext and wrapped. The caller zeroises `plaintextKey`. */
+/** DataKey is a fresh data key, in plaintext and wrapped; the engine keeps no reference to `plaintextKey`. */
 export interface DataKey {
   keyId: string;
   plaintextKey: Uint8Array;
@@ -182,7 +182,7 @@ export interface DecryptInput {
   encryptionContext?: EncryptionContext;
 }
 
-/** DecryptedKey is an unwrapped data key. The caller zeroises `plaintextKey`. */
+/** DecryptedKey is an unwrapped data key; the engine keeps no reference to `plaintextKey`. */
 export interface DecryptedKey {
   keyId: string;
   plaintextKey: Uint8Array;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { KeyBackend, StoredKey } from "../../src/engine/backend.js";
-import { isKmsError, type KmsErrorCode } from "../../src/engine/errors.js";
+import { isKmsError } from "../../src/engine/errors.js";
+import { expectKmsError } from "../helpers/expect-kms-error.js";
 
 /** BackendUnderTest is one fresh, empty backend and how to dispose of it. */
 export interface BackendUnderTest {
@@ -34,20 +35,7 @@ export function sampleKey(keyId: string, overrides: Partial<StoredKey> = {}): St
   };
 }
 
-/** expectKmsError asserts that `promise` rejects with a KmsError of `code` and returns it. */
-export async function expectKmsError(promise: Promise<unknown>, code: KmsErrorCode) {
-  let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
-  try {
-    outcome = { ok: true, value: await promise };
-  } catch (error) {
-    outcome = { ok: false, error };
-  }
-  expect(outcome.ok, `expected a rejection with ${code}`).toBe(false);
-  const error = (outcome as { error: unknown }).error;
-  expect(isKmsError(error), `expected a KmsError, got ${String(error)}`).toBe(true);
-  expect((error as { code: string }).code).toBe(code);
-  return error;
-}
+export { expectKmsError };
 
 /** byteOrder sorts strings by their UTF-8 bytes, independently of the code under test. */
 function byteOrder(ids: string[]): string[] {

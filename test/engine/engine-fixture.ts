@@ -1,7 +1,6 @@
-import { expect } from "vitest";
 import { createEngine, type Engine } from "../../src/engine/engine.js";
-import { isKmsError, type KmsErrorCode } from "../../src/engine/errors.js";
 import type { KmsConfigPatch } from "../../src/engine/types.js";
+import { expectKmsError } from "../helpers/expect-kms-error.js";
 import { createMemoryBackends, type MemoryBackends } from "../helpers/memory-backend.js";
 import { createMemoryStateStore, type MemoryStateStore } from "../helpers/memory-state-store.js";
 
@@ -72,20 +71,4 @@ export async function createFixture(
   return fixture;
 }
 
-/** expectKmsError asserts that `promise` rejects with a KmsError of `code` (and `message`, if given). */
-export async function expectKmsError(
-  promise: Promise<unknown>,
-  code: KmsErrorCode,
-  message?: string | RegExp,
-): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected a ${code} KmsError`).toBeDefined();
-  expect(isKmsError(caught), `not a KmsError: ${String(caught)}`).toBe(true);
-  expect((caught as { code: string }).code).toBe(code);
-  if (message !== undefined) expect((caught as Error).message).toMatch(message);
-}
+export { expectKmsError };
