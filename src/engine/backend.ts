@@ -95,3 +95,16 @@ export interface StateStore {
   /** save replaces the stored state. Rejects with BACKEND_ERROR on I/O failure. */
   save(state: PersistedState): Promise<void>;
 }
+
+/**
+ * SYSTEM_DIRECTORY_ROOTS are the kernel's virtual file systems. A key_dir or
+ * data dir under one of them can never hold files (Node's recursive mkdir even
+ * loops forever on /proc), so the engine refuses such a path when it is given
+ * and the local backend again once symbolic links are resolved.
+ */
+export const SYSTEM_DIRECTORY_ROOTS = ["/proc", "/sys", "/dev"] as const;
+
+/** isUnderSystemRoot tells whether a normalized absolute path is, or is under, a SYSTEM_DIRECTORY_ROOT. */
+export function isUnderSystemRoot(path: string): boolean {
+  return SYSTEM_DIRECTORY_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
+}

@@ -18,6 +18,12 @@ export type KmsErrorCode =
   | "NOT_CONFIGURED"
   /** The key's state forbids the operation: disabled, pending deletion, not pending deletion (409). */
   | "INVALID_KEY_STATE"
+  /**
+   * The configuration cannot work with what it points at, and only its author
+   * can fix that: a master key that does not open the keys in key_dir, a
+   * key_dir another process holds (409).
+   */
+  | "CONFIG_CONFLICT"
   /** A key operation while the service is not running (503). */
   | "NOT_RUNNING"
   /** The backend failed: I/O error, Vault down or denied, wrong master key (500). */

@@ -18,6 +18,7 @@ const mapping: Record<KmsErrorCode, [Code, string]> = {
   ALREADY_RUNNING: [Code.FailedPrecondition, "Conflict"],
   NOT_CONFIGURED: [Code.FailedPrecondition, "Conflict"],
   INVALID_KEY_STATE: [Code.FailedPrecondition, "Conflict"],
+  CONFIG_CONFLICT: [Code.FailedPrecondition, "Conflict"],
   NOT_RUNNING: [Code.Unavailable, "ServiceUnavailable"],
   BACKEND_ERROR: [Code.Internal, "InternalError"],
 };

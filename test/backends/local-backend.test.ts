@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { LOCK_FILE_NAME } from "../../src/backends/local/dir-lock.js";
 import {
   createLocalBackend,
   KEY_FILE_SUFFIX,
@@ -17,6 +18,11 @@ import { describeKeyBackendContract, expectKmsError, sampleKey } from "./key-bac
 
 async function makeTempDir(): Promise<string> {
   return fsp.mkdtemp(join(tmpdir(), "kms-local-backend-"));
+}
+
+/** The names in `dir` other than the lock file an open backend keeps there. */
+async function keyDirEntries(dir: string): Promise<string[]> {
+  return (await fsp.readdir(dir)).filter((name) => name !== LOCK_FILE_NAME);
 }
 
 async function modeOf(path: string): Promise<number> {
@@ -102,7 +108,7 @@ describe("local backend", () => {
     await Promise.allSettled(ids.map((id) => backend.create(sampleKey(id)))); // all KEY_EXISTS
     await Promise.all(ids.slice(0, 10).map((id) => backend.destroy(id)));
     await backend.writeKeyring(new Uint8Array([1]));
-    const names = (await fsp.readdir(keyDir)).sort();
+    const names = (await keyDirEntries(keyDir)).sort();
     expect(names).toEqual(
       [KEYRING_FILE_NAME, ...ids.slice(10).map((id) => `${id}${KEY_FILE_SUFFIX}`)].sort(),
     );
@@ -165,7 +171,7 @@ describe("local backend", () => {
     expect((await backend.list(null, 10)).ids).toEqual([]);
     expect(await backend.get("crashed")).toBeNull();
     expect(await backend.readKeyring()).toBeNull();
-    expect((await fsp.readdir(keyDir)).sort()).toEqual(["README.txt"]);
+    expect((await keyDirEntries(keyDir)).sort()).toEqual(["README.txt"]);
   });
 
   it("shares one state between backends open on the same directory in one process", async () => {
@@ -194,9 +200,26 @@ describe("local backend", () => {
     }
   });
 
-  it("fails to open with BACKEND_ERROR when key_dir is a file", async () => {
+  it("refuses a key_dir that is a file, or under /proc, with INVALID_ARGUMENT", async () => {
     await fsp.writeFile(keyDir, "not a directory");
-    await expectKmsError(createLocalBackend({ keyDir }), "BACKEND_ERROR");
+    await expectKmsError(createLocalBackend({ keyDir }), "INVALID_ARGUMENT", /is not a directory/);
+    await expectKmsError(
+      createLocalBackend({ keyDir: "/proc/nope" }),
+      "INVALID_ARGUMENT",
+      /must not be under \/proc/,
+    );
+  });
+
+  it("locks key_dir while open, shared by the backends of this process, released with the last", async () => {
+    const first = await open();
+    const second = await open();
+    const lock = JSON.parse(await fsp.readFile(join(keyDir, LOCK_FILE_NAME), "utf8"));
+    expect(lock.pid).toBe(process.pid);
+    await first.close();
+    // The other backend on it still holds the lock.
+    expect(await fsp.readdir(keyDir)).toContain(LOCK_FILE_NAME);
+    await second.close();
+    expect(await fsp.readdir(keyDir)).not.toContain(LOCK_FILE_NAME);
   });
 
   it("refuses ids that could name a path outside key_dir", async () => {
@@ -208,11 +231,11 @@ describe("local backend", () => {
       await expectKmsError(backend.get(id), "INVALID_ARGUMENT");
       await expectKmsError(backend.destroy(id), "INVALID_ARGUMENT");
     }
-    expect(await fsp.readdir(keyDir)).toEqual([]);
+    expect(await keyDirEntries(keyDir)).toEqual([]);
     expect((await fsp.readdir(root)).sort()).toEqual(["keys"]);
     // Dot-only ids are valid ids and stay inside key_dir as plain files.
     await backend.create(sampleKey(".."));
-    expect(await fsp.readdir(keyDir)).toEqual([`..${KEY_FILE_SUFFIX}`]);
+    expect(await keyDirEntries(keyDir)).toEqual([`..${KEY_FILE_SUFFIX}`]);
     expect((await fsp.readdir(root)).sort()).toEqual(["keys"]);
   });
 
@@ -246,7 +269,7 @@ describe("local backend", () => {
     await fsp.writeFile(planted, "written by someone else");
     await expectKmsError(backend.create(sampleKey("planted")), "KEY_EXISTS");
     expect(await fsp.readFile(planted, "utf8")).toBe("written by someone else");
-    expect(await fsp.readdir(keyDir)).toEqual([`planted${KEY_FILE_SUFFIX}`]);
+    expect(await keyDirEntries(keyDir)).toEqual([`planted${KEY_FILE_SUFFIX}`]);
   });
 
   it("runs writes to one key in call order", async () => {
@@ -304,7 +327,7 @@ describe("local backend", () => {
     const backend = await localBackendFactory(local);
     opened.push(backend);
     await backend.create(sampleKey("via-factory"));
-    expect(await fsp.readdir(keyDir)).toEqual([`via-factory${KEY_FILE_SUFFIX}`]);
+    expect(await keyDirEntries(keyDir)).toEqual([`via-factory${KEY_FILE_SUFFIX}`]);
     const vault: KmsConfig = {
       ...base,
       backend: {

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  ensurePrivateDirectory,
   isTempFileName,
   writeFileAtomic,
   writeTempFile,
@@ -61,37 +60,5 @@ describe("writeFileAtomic", () => {
     for (const other of ["k.key.json", "keyring.bin", ".k.key.json", "x.tmp-0123", ".a.tmp-XYZ"]) {
       expect(isTempFileName(other), other).toBe(false);
     }
-  });
-});
-
-describe("ensurePrivateDirectory", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await fsp.mkdtemp(join(tmpdir(), "kms-privdir-"));
-  });
-  afterEach(async () => {
-    await fsp.rm(dir, { recursive: true, force: true });
-  });
-
-  it("creates missing directories with mode 0700", async () => {
-    const target = join(dir, "a", "b");
-    await ensurePrivateDirectory(target);
-    expect((await fsp.stat(target)).mode & 0o777).toBe(0o700);
-  });
-
-  it("narrows an existing directory to 0700 and keeps its content", async () => {
-    const target = join(dir, "wide");
-    await fsp.mkdir(target);
-    await fsp.chmod(target, 0o775);
-    await fsp.writeFile(join(target, "keep"), "x");
-    await ensurePrivateDirectory(target);
-    expect((await fsp.stat(target)).mode & 0o777).toBe(0o700);
-    expect(await fsp.readdir(target)).toEqual(["keep"]);
-  });
-
-  it("rejects a path that is a file", async () => {
-    const target = join(dir, "file");
-    await fsp.writeFile(target, "x");
-    await expect(ensurePrivateDirectory(target)).rejects.toThrow();
   });
 });

@@ -18,6 +18,7 @@ const everyKmsCode: Record<KmsErrorCode, true> = {
   ALREADY_RUNNING: true,
   NOT_CONFIGURED: true,
   INVALID_KEY_STATE: true,
+  CONFIG_CONFLICT: true,
   NOT_RUNNING: true,
   BACKEND_ERROR: true,
 };

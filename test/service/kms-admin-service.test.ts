@@ -81,6 +81,7 @@ describe("createKmsAdminService", () => {
     ["ALREADY_RUNNING", Code.FailedPrecondition, "Conflict"],
     ["NOT_CONFIGURED", Code.FailedPrecondition, "Conflict"],
     ["INVALID_KEY_STATE", Code.FailedPrecondition, "Conflict"],
+    ["CONFIG_CONFLICT", Code.FailedPrecondition, "Conflict"],
     ["NOT_RUNNING", Code.Unavailable, "ServiceUnavailable"],
     ["BACKEND_ERROR", Code.Internal, "InternalError"],
   ] as const)("maps %s to %s / %s with the engine's message", async (kmsCode, code, restCode) => {

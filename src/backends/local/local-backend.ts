@@ -1,12 +1,13 @@
 import { constants, type Dirent, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import type { BackendFactory, KeyBackend, StoredKey } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
+import { acquireDirLock } from "./dir-lock.js";
 import { decodeKeyRecord, encodeKeyRecord } from "./key-record.js";
+import { preparePrivateDirectory } from "./private-directory.js";
 import { createSortedIdIndex, type SortedIdIndex } from "./sorted-id-index.js";
 import {
-  ensurePrivateDirectory,
   fsyncDirectory,
   isTempFileName,
   writeFileAtomic,
@@ -60,22 +61,17 @@ const openKeyDirs = new Map<string, OpenKeyDir>();
  * removed, key ids indexed); a key file is read only when its key is asked
  * for, so opening reads no key files and an unreadable one affects only its
  * own key (`get` rejects with BACKEND_ERROR). Rejects with INVALID_ARGUMENT for
- * a relative `keyDir` and with BACKEND_ERROR when the directory cannot be
- * prepared or read. One process per directory: other processes writing the
- * same directory are not coordinated.
+ * a `keyDir` that can never work (relative, under /proc, /sys or /dev, not a
+ * directory), with CONFIG_CONFLICT when another process holds the directory's
+ * lock (one process per directory; backends in this process share it), and
+ * with BACKEND_ERROR when the directory cannot be prepared or read.
  */
 export async function createLocalBackend(options: LocalBackendOptions): Promise<KeyBackend> {
   const keyDir = options.keyDir;
-  if (typeof keyDir !== "string" || !isAbsolute(keyDir) || keyDir.includes("\0")) {
-    throw new KmsError("INVALID_ARGUMENT", "key_dir must be an absolute path");
-  }
-  let realDir: string;
-  try {
-    await ensurePrivateDirectory(keyDir);
-    realDir = await fsp.realpath(keyDir);
-  } catch (cause) {
-    throw new KmsError("BACKEND_ERROR", `cannot prepare key directory ${keyDir}`, { cause });
-  }
+  const { realDir } = await preparePrivateDirectory(keyDir, "key_dir");
+  // Another process on this directory would silently diverge from us (its
+  // index, its queues); a second hold in this process shares the lock.
+  const lock = await acquireDirLock(realDir, "key_dir", keyDir);
 
   let entry = openKeyDirs.get(realDir);
   if (entry === undefined) {
@@ -89,9 +85,13 @@ export async function createLocalBackend(options: LocalBackendOptions): Promise<
     state = await opened.state;
   } catch (error) {
     release(realDir, opened);
+    await lock.release();
     throw error;
   }
-  return createHandle(state, () => release(realDir, opened));
+  return createHandle(state, async () => {
+    release(realDir, opened);
+    await lock.release();
+  });
 }
 
 /**
@@ -209,7 +209,7 @@ function toBackendError(error: unknown, message: string): KmsError {
   return new KmsError("BACKEND_ERROR", message, { cause: error });
 }
 
-function createHandle(state: KeyDirState, onClose: () => void): KeyBackend {
+function createHandle(state: KeyDirState, onClose: () => Promise<void>): KeyBackend {
   let closed = false;
   const inFlight = new Set<Promise<unknown>>();
 
@@ -337,7 +337,7 @@ function createHandle(state: KeyDirState, onClose: () => void): KeyBackend {
       if (closed) return;
       closed = true;
       await Promise.allSettled([...inFlight]);
-      onClose();
+      await onClose();
     },
   };
 }

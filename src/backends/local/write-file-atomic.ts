@@ -87,19 +87,3 @@ export async function writeFileAtomic(
   }
   await fsyncDirectory(dirname(path));
 }
-
-/**
- * ensurePrivateDirectory makes `dir` a directory only its owner can use: it is
- * created with mode 0o700 (parents too) when missing, and an existing one that
- * grants group or other permissions is narrowed to 0o700. Rejects when `dir`
- * exists but is not a directory.
- */
-export async function ensurePrivateDirectory(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  const stats = await fsp.stat(dir);
-  if (!stats.isDirectory()) {
-    throw Object.assign(new Error(`not a directory: ${dir}`), { code: "ENOTDIR" });
-  }
-  // mkdir's mode is narrowed by the umask and ignored for an existing directory.
-  if ((stats.mode & 0o777) !== 0o700) await fsp.chmod(dir, 0o700);
-}
