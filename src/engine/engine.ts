@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { BackendFactory, PersistedState, StateStore } from "./backend.js";
 import { configSummary, configView } from "./config-summary.js";
+import { withDeadline } from "./deadline.js";
 import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, toKmsError } from "./guard-backend.js";
 import * as keys from "./key-operations.js";
@@ -45,6 +46,9 @@ export interface Engine extends KmsEngine {
 }
 
 const NOT_RUNNING_MESSAGE = "KMS is not running";
+/** Says what to do instead: the seed's "KMS already running" alone left callers guessing. */
+const CONFIGURE_WHILE_RUNNING =
+  "KMS already running: use reconfigure to change the running configuration (or stop first)";
 const GENERATED_KEY_WARNING =
   "DEVELOPMENT SETTING: no master_key is configured, so the local backend uses a generated " +
   "master key kept in the 0600 state file of the data directory: anyone who can read that " +
@@ -192,7 +196,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const engine: Engine = {
     configure: (patch: KmsConfigPatch) =>
       lifecycleOp("configure", async () => {
-        if (runtime !== null) throw new KmsError("ALREADY_RUNNING", "KMS already running");
+        if (runtime !== null) throw new KmsError("ALREADY_RUNNING", CONFIGURE_WHILE_RUNNING);
         const next = resolveConfig(patch, null, options.defaultKeyDir);
         await storeStopped(next);
         log("info", "KMS configured", { backendType: next.backend.backendType });
@@ -266,7 +270,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (current !== null) {
         let healthy = true;
         try {
-          await current.run((store) => store.health());
+          await withDeadline(
+            current.run((store) => store.health()),
+            current.config.timeoutSeconds * 1000,
+            "the health check",
+          );
         } catch (error) {
           healthy = false;
           log("warn", "KMS health check failed", { error: describeFailure(error) });

@@ -81,10 +81,10 @@ export async function createKey(ctx: KeyContext, input: CreateKeyInput): Promise
 export async function listKeys(ctx: KeyContext, input: ListKeysInput): Promise<KeyListPage> {
   const limit = parseListLimit(input.limit);
   const marker = parseListMarker(input.marker);
-  if (limit === 0) {
-    const probe = await ctx.store.list(marker, 1);
-    return { keys: [], truncated: probe.ids.length > 0, nextMarker: null };
-  }
+  // A limit of 0 asks for nothing, and this empty page is all of it: saying
+  // `truncated` with no next_marker to go on made "while truncated" loops
+  // restart from the first page for ever (truncated ⇒ next_marker, always).
+  if (limit === 0) return { keys: [], truncated: false, nextMarker: null };
   const page = await ctx.store.list(marker, limit);
   const keys = await mapBounded(page.ids, LIST_CONCURRENCY, async (id) => {
     try {
@@ -107,7 +107,7 @@ export async function listKeys(ctx: KeyContext, input: ListKeysInput): Promise<K
     keys: keys
       .filter((key): key is StoredKey => key !== null)
       .map((key) => ({ keyId: key.keyId, description: key.description, keyState: key.keyState })),
-    truncated: page.more,
+    truncated: page.more && last !== undefined,
     nextMarker: page.more && last !== undefined ? last : null,
   };
 }
@@ -199,10 +199,17 @@ export async function decrypt(ctx: KeyContext, input: DecryptInput): Promise<Dec
   const envelope = parseEnvelope(input.ciphertextBlob);
   const context = encodeEncryptionContext(input.encryptionContext);
   const key = await ctx.store.load(envelope.keyId);
-  // The caller named no key: the blob did. A blob naming a key that does not
-  // exist (a tampered id, or a key destroyed since) is an invalid ciphertext,
-  // with the one opaque message, rather than a lookup that answers 404.
-  if (key === null) throw invalidCiphertext();
+  // The caller named no key: the blob did, so this stays an invalid
+  // ciphertext (400), but saying "another encryption context" here sent
+  // callers hunting the wrong fault. The id is readable by anyone holding the
+  // blob, so naming it reveals nothing the opaque message protects; whether
+  // the tag or the context is wrong stays opaque below.
+  if (key === null) {
+    throw new KmsError(
+      "INVALID_CIPHERTEXT",
+      `the key this ciphertext was made under ("${envelope.keyId}") does not exist: it was deleted, or never existed here`,
+    );
+  }
   assertUsable(key);
   const material = ctx.store.material(key, envelope.keyVersion);
   if (material === null) throw invalidCiphertext();

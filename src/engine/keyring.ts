@@ -24,7 +24,9 @@ interface KeyringFile {
 export const KDF_COST = { n: 2 ** 15, r: 8, p: 1 } as const;
 
 /** MASTER_KEY_MISMATCH_MESSAGE is the error when the master key cannot open the keyring. */
-export const MASTER_KEY_MISMATCH_MESSAGE = "master key does not match the keys in key_dir";
+export const MASTER_KEY_MISMATCH_MESSAGE =
+  "the master key does not open the keys in key_dir (they were sealed under another master key): " +
+  "give the master key they were made with, or another key_dir";
 
 const SALT_LENGTH = 16;
 const CHECK_PLAINTEXT = Buffer.from("kms-gateway keyring check v1", "latin1");
@@ -33,8 +35,9 @@ const CHECK_AAD = Buffer.from("kms-gateway/keyring-check/v1", "latin1");
 /**
  * unlockKeyring derives the 32-byte KEK from `masterKey` and the backend's
  * keyring, creating the keyring on first use. A master key that does not match
- * the keyring rejects with BACKEND_ERROR MASTER_KEY_MISMATCH_MESSAGE, so a wrong
- * key fails `start` instead of every later request. The caller owns (and
+ * the keyring rejects with CONFIG_CONFLICT MASTER_KEY_MISMATCH_MESSAGE (the
+ * caller's configuration is at fault, not the backend), so a wrong key fails
+ * `start` or `reconfigure` instead of every later request. The caller owns (and
  * zeroises) the KEK.
  */
 export async function unlockKeyring(backend: KeyBackend, masterKey: string): Promise<Buffer> {
@@ -61,7 +64,7 @@ export async function unlockKeyring(backend: KeyBackend, masterKey: string): Pro
   const kek = await deriveKek(masterKey, Buffer.from(file.salt, "base64"), file);
   if (!verifyCheck(kek, Buffer.from(file.check, "base64"))) {
     kek.fill(0);
-    throw new KmsError("BACKEND_ERROR", MASTER_KEY_MISMATCH_MESSAGE);
+    throw new KmsError("CONFIG_CONFLICT", MASTER_KEY_MISMATCH_MESSAGE);
   }
   return kek;
 }

@@ -1,3 +1,4 @@
+import { isUnderSystemRoot, SYSTEM_DIRECTORY_ROOTS } from "./backend.js";
 import { KmsError } from "./errors.js";
 import { parseKeyId } from "./key-id.js";
 import type {
@@ -115,10 +116,7 @@ function resolveLocal(
   rejectForeignFields(patch, VAULT_FIELDS, "local");
   return {
     backendType: "local",
-    keyDir:
-      patch.keyDir == null
-        ? (previous?.keyDir ?? defaultKeyDir)
-        : parseAbsolutePath(patch.keyDir, "key_dir"),
+    keyDir: patch.keyDir == null ? (previous?.keyDir ?? defaultKeyDir) : parseKeyDir(patch.keyDir),
     masterKey:
       patch.masterKey == null
         ? (previous?.masterKey ?? null)
@@ -263,6 +261,33 @@ function parseAbsolutePath(value: unknown, field: string): string {
     throw invalid(`${field} must be an absolute path`);
   }
   return value;
+}
+
+/**
+ * parseKeyDir accepts an absolute path outside the kernel's virtual file
+ * systems and returns it with `.`, `..` and repeated slashes resolved, so the
+ * check cannot be dodged with `/tmp/../proc`. Whether it is (or can become) a
+ * directory is the backend's to say, at open.
+ */
+function parseKeyDir(value: unknown): string {
+  const path = parseAbsolutePath(value, "key_dir");
+  if (!path.startsWith("/")) return path;
+  const normalized = normalizePosixPath(path);
+  if (isUnderSystemRoot(normalized)) {
+    throw invalid(`key_dir must not be under ${SYSTEM_DIRECTORY_ROOTS.join(", ")}`);
+  }
+  return normalized;
+}
+
+/** normalizePosixPath resolves `.`, `..` and empty segments of an absolute POSIX path (no node:path in the engine). */
+function normalizePosixPath(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  return `/${segments.join("/")}`;
 }
 
 function parseBoolean(value: unknown, field: string): boolean | undefined {

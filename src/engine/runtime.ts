@@ -1,5 +1,6 @@
 import type { BackendFactory } from "./backend.js";
 import { createKeyCache } from "./cache.js";
+import { withDeadline } from "./deadline.js";
 import { sweepDueDeletions } from "./deletion-sweep.js";
 import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, guardBackend, toKmsError } from "./guard-backend.js";
@@ -41,10 +42,27 @@ export interface OpenRuntimeOptions {
 
 /**
  * openRuntime opens the backend a configuration names, checks its health and
- * derives the key-encryption key (once per start). Any failure closes what was
- * opened and rejects with a KmsError.
+ * derives the key-encryption key (once per start), all within the
+ * configuration's `timeout_seconds`: a backend that hangs fails the start with
+ * BACKEND_ERROR instead of holding every later lifecycle call behind it, and
+ * is closed if it opens after all. Any failure closes what was opened and
+ * rejects with a KmsError.
  */
 export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
+  const { config, log } = options;
+  const store = await withDeadline(
+    openStore(options),
+    config.timeoutSeconds * 1000,
+    `opening the ${config.backend.backendType} backend`,
+    (late) => {
+      log("warn", "a backend opened after its deadline and is closed unused");
+      void late.close();
+    },
+  );
+  return createRuntime(config, store, log);
+}
+
+async function openStore(options: OpenRuntimeOptions): Promise<KeyStore> {
   const { config, now, log } = options;
   let backend: Awaited<ReturnType<BackendFactory>>;
   try {
@@ -66,7 +84,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     ttlSeconds: config.cacheTtlSeconds,
     now,
   });
-  const store = createKeyStore({
+  return createKeyStore({
     backend,
     kek,
     cache,
@@ -74,7 +92,6 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     now,
     log,
   });
-  return createRuntime(config, store, log);
 }
 
 function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runtime {
@@ -144,7 +161,18 @@ function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runt
           : new Promise<void>((resolve) => {
               drained = resolve;
             });
-      retiring = idle.then(() => store.close());
+      // Calls in flight get the configuration's timeout to finish; a hung one
+      // must not hold stop, reconfigure or shutdown forever, so the backend is
+      // then closed under it (its call fails, as it would have anyway).
+      const deadline = config.timeoutSeconds * 1000;
+      const drainedInTime = withDeadline(idle, deadline, "calls in flight").catch(() => {
+        log("warn", "closing a backend with calls still in flight", { inFlight });
+      });
+      retiring = drainedInTime.then(() =>
+        withDeadline(store.close(), deadline, "closing the backend").catch((error: unknown) => {
+          log("warn", "backend close failed", { error: describeFailure(error) });
+        }),
+      );
       return retiring;
     },
   };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createEngine } from "../../src/engine/engine.js";
 import { KmsError } from "../../src/engine/errors.js";
+import { MASTER_KEY_MISMATCH_MESSAGE } from "../../src/engine/keyring.js";
 import { createMemoryBackends } from "../helpers/memory-backend.js";
 import { createMemoryStateStore } from "../helpers/memory-state-store.js";
 import {
@@ -62,7 +63,7 @@ describe("engine lifecycle", () => {
     await expectKmsError(
       running.engine.configure(LOCAL_CONFIG),
       "ALREADY_RUNNING",
-      /^KMS already running$/,
+      /^KMS already running: use reconfigure to change the running configuration/,
     );
     await expectKmsError(running.engine.start(), "ALREADY_RUNNING", "KMS already running");
     expect((await running.engine.status()).status).toBe("Running");
@@ -312,6 +313,21 @@ describe("vault without a vault backend in this build", () => {
 });
 
 describe("reconfigure", () => {
+  it("with a master key that does not open the keys is the caller's conflict; the old one serves", async () => {
+    const f = await createFixture();
+    await f.engine.createKey({ tags: { name: "k" } });
+    const { ciphertextBlob } = await f.engine.generateDataKey({ keyId: "k" });
+    await expectKmsError(
+      f.engine.reconfigure({ masterKey: "not-the-master-key-of-these-keys" }),
+      "CONFIG_CONFLICT",
+      MASTER_KEY_MISMATCH_MESSAGE,
+    );
+    expect((await f.engine.status()).status).toBe("Running");
+    expect((await f.engine.decrypt({ ciphertextBlob })).keyId).toBe("k");
+    const stored = f.stateStore.state?.config.backend;
+    expect(stored?.backendType === "local" && stored.masterKey).toBe(MASTER_KEY);
+  });
+
   it("merges present fields only: changing cache_ttl_seconds keeps everything else", async () => {
     const { engine, stateStore } = await createFixture({
       configure: { ...LOCAL_CONFIG, defaultKeyId: "dk", maxCachedKeys: 77, retryAttempts: 5 },
@@ -465,11 +481,7 @@ describe("restart", () => {
     await f.engine.createKey({ tags: { name: "k" } });
     await f.engine.stop();
     await f.engine.reconfigure({ masterKey: "a-different-master-key" });
-    await expectKmsError(
-      f.engine.start(),
-      "BACKEND_ERROR",
-      /^master key does not match the keys in key_dir$/,
-    );
+    await expectKmsError(f.engine.start(), "CONFIG_CONFLICT", MASTER_KEY_MISMATCH_MESSAGE);
     expect((await f.engine.status()).status).toBe("Error");
   });
 
@@ -491,8 +503,8 @@ describe("restart", () => {
       log: (_level, message, fields) => logs.push(`${message} ${JSON.stringify(fields)}`),
     });
     expect(await engine.status()).toMatchObject({ status: "Error", healthy: false });
-    expect(logs.join("\n")).toContain("master key does not match the keys in key_dir");
-    await expectKmsError(engine.start(), "BACKEND_ERROR", /master key does not match/);
+    expect(logs.join("\n")).toContain(MASTER_KEY_MISMATCH_MESSAGE);
+    await expectKmsError(engine.start(), "CONFIG_CONFLICT", MASTER_KEY_MISMATCH_MESSAGE);
     await engine.close();
   });
 

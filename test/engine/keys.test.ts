@@ -139,20 +139,24 @@ describe("listKeys", () => {
     expect(exact).toMatchObject({ truncated: false, nextMarker: null });
   });
 
-  it("limit 0 gives an empty page that says whether keys remain", async () => {
+  it("limit 0 gives an empty, complete page: truncated never comes without a next_marker", async () => {
     const f = await createFixture();
-    expect(await f.engine.listKeys({ limit: 0 })).toEqual({
-      keys: [],
-      truncated: false,
-      nextMarker: null,
-    });
     await createKeys(f, ["a", "b"]);
-    expect(await f.engine.listKeys({ limit: 0 })).toEqual({
-      keys: [],
-      truncated: true,
-      nextMarker: null,
-    });
-    expect(await f.engine.listKeys({ limit: 0, marker: "b" })).toMatchObject({ truncated: false });
+    for (const marker of [undefined, "a", "b"]) {
+      const page = await f.engine.listKeys({ limit: 0, marker });
+      expect(page).toEqual({ keys: [], truncated: false, nextMarker: null });
+    }
+    // The invariant on every page size: a "while truncated" loop always ends.
+    for (const limit of [0, 1, 2, 3]) {
+      let marker: string | undefined;
+      for (let pages = 0; ; pages++) {
+        expect(pages).toBeLessThan(5);
+        const page = await f.engine.listKeys({ limit, marker });
+        if (page.truncated) expect(page.nextMarker).toEqual(expect.any(String));
+        if (!page.truncated) break;
+        marker = page.nextMarker ?? undefined;
+      }
+    }
   });
 
   it("serves 100 by default and caps limits above 1000, reading only one page", async () => {
