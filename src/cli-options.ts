@@ -15,8 +15,15 @@ export interface CliOptions {
   vaultAddress: string | null;
   vaultToken: string | null;
   defaultKeyId: string | null;
+  /** On SIGINT/SIGTERM, how long in-flight requests may run before the process exits anyway. */
+  drainTimeoutMs: number;
   help: boolean;
 }
+
+/** DRAIN_TIMEOUT_MS is the default of `--drain-timeout-ms`. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+/** MAX_DRAIN_TIMEOUT_MS bounds `--drain-timeout-ms` (one hour). */
+export const MAX_DRAIN_TIMEOUT_MS = 3_600_000;
 
 /** cliUsage is the text of `--help`; the README repeats it. */
 export const cliUsage = `Usage: npm start -- [options]
@@ -28,6 +35,9 @@ Options (each also read from the environment variable in brackets; flags win):
                         [RUSTFS_KMS_BACKEND] (default local)
   --tls-cert FILE       PEM certificate: serve TLS with ALPN h2/http1.1 [KMS_GATEWAY_TLS_CERT]
   --tls-key FILE        PEM private key for --tls-cert [KMS_GATEWAY_TLS_KEY]
+  --drain-timeout-ms MS on SIGINT/SIGTERM, how long in-flight requests may run;
+                        then the process exits anyway [KMS_GATEWAY_DRAIN_TIMEOUT_MS]
+                        (default 10000)
   -h, --help            show this text
 
 First-start configuration (ignored once a configuration is stored):
@@ -51,6 +61,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "kms-backend": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      "drain-timeout-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -81,6 +92,12 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     vaultAddress: nonEmpty(env.RUSTFS_KMS_VAULT_ADDRESS) ?? null,
     vaultToken: nonEmpty(env.RUSTFS_KMS_VAULT_TOKEN) ?? null,
     defaultKeyId: nonEmpty(env.RUSTFS_KMS_DEFAULT_KEY_ID) ?? null,
+    drainTimeoutMs: parseMilliseconds(
+      "--drain-timeout-ms",
+      values["drain-timeout-ms"] ?? nonEmpty(env.KMS_GATEWAY_DRAIN_TIMEOUT_MS),
+      DRAIN_TIMEOUT_MS,
+      MAX_DRAIN_TIMEOUT_MS,
+    ),
     help: values.help ?? false,
   };
 }
@@ -93,6 +110,20 @@ function parseAddress(address: string): { host: string; port: number } {
     throw new Error(`--address must be HOST:PORT, not "${address}"`);
   }
   return { host: match[1] ?? (match[2] || "127.0.0.1"), port };
+}
+
+/** parseMilliseconds reads a whole number of milliseconds 0–`max` written in decimal digits. */
+function parseMilliseconds(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const ms = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(ms <= max))
+    throw new Error(`${flag} must be a whole number of milliseconds 0-${max}, not "${value}"`);
+  return ms;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

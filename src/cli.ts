@@ -1,15 +1,20 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createStaticCredentialStore, rootCredentialsFromEnv } from "./auth/credential-store.js";
 import { createRootIdentity } from "./auth/identity.js";
 import { type CliOptions, cliUsage, parseCliOptions } from "./cli-options.js";
+import { isKmsError } from "./engine/errors.js";
 import type { KmsConfigPatch, KmsEngine } from "./engine/types.js";
 import { createGateway } from "./server/gateway.js";
 import { createLogger, type Logger } from "./server/logger.js";
+import { holdStartupKeyDir, openDataDir } from "./server/startup-dirs.js";
 
 /**
- * The gateway's entry point: flags and environment → gateway → listening,
- * and a clean shutdown on SIGINT/SIGTERM (in-flight requests finish, files are
- * closed, exit code 0).
+ * The gateway's entry point: flags and environment → data dir (usable, 0700,
+ * locked) → gateway → port bound → first-start configuration → listening, and
+ * a clean shutdown on SIGINT/SIGTERM (in-flight requests finish, files are
+ * closed, exit code 0; past the drain deadline it exits 1 anyway). Any start-up
+ * failure is one JSON log line and exit code 1, before anything listens.
  */
 async function main(): Promise<void> {
   const log = createLogger();
@@ -32,6 +37,13 @@ async function main(): Promise<void> {
       "RUSTFS_ACCESS_KEY / RUSTFS_SECRET_KEY are not set: using the default root credentials rustfsadmin / rustfsadmin; set your own before exposing this gateway",
     );
   }
+  // The data dir first: a second process on it, or a data dir that cannot be
+  // used, must stop here, before any port or file is touched.
+  await openDataDir(options.dataDir, log);
+  const keyDirHold = await holdStartupKeyDir(
+    options.dataDir,
+    options.kmsBackend === "local" ? (options.keyDir ?? join(options.dataDir, "keys")) : null,
+  );
   const gateway = await createGateway({
     dataDir: options.dataDir,
     credentials: createStaticCredentialStore([
@@ -43,9 +55,13 @@ async function main(): Promise<void> {
         ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
         : undefined,
   });
-  await configureOnFirstStart(gateway.engine, options, log);
-
+  // Bound before the first-start configuration writes the state file: a port
+  // in use must leave no trace behind.
   const address = await gateway.listen(options.host, options.port);
+  await configureOnFirstStart(gateway.engine, options, log);
+  // The engine holds the key_dir itself now, if it opened it.
+  await keyDirHold?.release();
+
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `${options.tlsCert ? "https" : "http"}://${host}:${address.port}`;
   log("info", "listening", { url, dataDir: options.dataDir });
@@ -57,7 +73,15 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     closing = true;
-    log("info", "shutting down", { signal });
+    log("info", "shutting down", { signal, drainTimeoutMs: options.drainTimeoutMs });
+    // Whatever hangs (a request, a backend), the process exits after the
+    // drain deadline and a moment to close files.
+    setTimeout(() => {
+      log("warn", "drain deadline passed: exiting with work still in flight", {
+        drainTimeoutMs: options.drainTimeoutMs,
+      });
+      process.exit(1);
+    }, options.drainTimeoutMs + CLOSE_GRACE_MS);
     gateway.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -68,6 +92,26 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/** CLOSE_GRACE_MS is what shutdown allows, after the drain deadline, to close the backend and files. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * startupFailure is the one line a failed start prints: a KmsError's message
+ * is already written for the operator; a bind error names the address.
+ */
+function startupFailure(err: unknown): string {
+  if (isKmsError(err)) return err.message;
+  const error = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (error?.syscall === "listen" || error?.code === "EADDRINUSE") {
+    const where = error.address === undefined ? "" : ` ${error.address}:${error.port}`;
+    if (error.code === "EADDRINUSE") return `address${where} is already in use (EADDRINUSE)`;
+    if (error.code === "EACCES") return `no permission to listen on${where} (EACCES)`;
+    if (error.code === "EADDRNOTAVAIL")
+      return `address${where} is not on this machine (EADDRNOTAVAIL)`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -107,6 +151,7 @@ async function configureOnFirstStart(
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`kms-gateway failed to start: ${(err as Error).message}\n`);
+  // One JSON line like every other, so log collectors see why it stopped.
+  createLogger()("error", `kms-gateway cannot start: ${startupFailure(err)}`);
   process.exit(1);
 });
