@@ -21,16 +21,20 @@ export function newDataDir(): string {
   return mkdtempSync(join(tmpdir(), "kms-gateway-test-"));
 }
 
-/**
- * startGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with
- * the test credentials and waits for its "listening" log line.
- */
-export async function startGateway(
-  options: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {},
-): Promise<GatewayProcess> {
-  const dataDir = options.dataDir ?? newDataDir();
+/** GatewaySpawnOptions choose the data dir, extra flags and environment, and optionally the user. */
+export interface GatewaySpawnOptions {
+  dataDir?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Run as this user and group (the tests run as root, which every directory lets in). */
+  uid?: number;
+  gid?: number;
+}
+
+/** spawnGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with the test credentials. */
+function spawnGateway(options: GatewaySpawnOptions & { dataDir: string }): ChildProcess {
   const root = new URL("../..", import.meta.url).pathname;
-  const child = spawn(
+  return spawn(
     process.execPath,
     [
       "--import",
@@ -39,7 +43,7 @@ export async function startGateway(
       "--address",
       "127.0.0.1:0",
       "--data-dir",
-      dataDir,
+      options.dataDir,
       ...(options.args ?? []),
     ],
     {
@@ -52,8 +56,62 @@ export async function startGateway(
         ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
+      uid: options.uid,
+      gid: options.gid,
     },
   );
+}
+
+/** GatewayExit is how a gateway process that was expected to stop by itself ended. */
+export interface GatewayExit {
+  code: number | null;
+  /** Every line it wrote to stderr. */
+  logLines: string[];
+  /** From spawn to exit. */
+  ms: number;
+}
+
+/**
+ * runGatewayUntilExit starts a gateway that is expected to refuse to start
+ * and resolves with its exit code and log once it exits; after `timeoutMs` it
+ * is killed and the promise rejects.
+ */
+export async function runGatewayUntilExit(
+  options: GatewaySpawnOptions & { dataDir: string; timeoutMs?: number },
+): Promise<GatewayExit> {
+  const started = Date.now();
+  const child = spawnGateway(options);
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(
+        new Error(`gateway did not exit within ${options.timeoutMs ?? 20_000} ms:\n${stderr}`),
+      );
+    }, options.timeoutMs ?? 20_000);
+    // "close", not "exit": the log is complete only once stderr has ended.
+    child.once("close", (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  return {
+    code,
+    logLines: stderr.split("\n").filter((line) => line !== ""),
+    ms: Date.now() - started,
+  };
+}
+
+/**
+ * startGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with
+ * the test credentials and waits for its "listening" log line.
+ */
+export async function startGateway(options: GatewaySpawnOptions = {}): Promise<GatewayProcess> {
+  const dataDir = options.dataDir ?? newDataDir();
+  const child = spawnGateway({ ...options, dataDir });
   const logLines: string[] = [];
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
