@@ -62,4 +62,18 @@ describe("parseCliOptions", () => {
   ])("refuses %j", (argv, message) => {
     expect(() => parseCliOptions(argv, {})).toThrow(message);
   });
+
+  it("reads --drain-timeout-ms (default 10000) and refuses anything but whole milliseconds", () => {
+    expect(parseCliOptions([], {}).drainTimeoutMs).toBe(10_000);
+    expect(parseCliOptions([], { KMS_GATEWAY_DRAIN_TIMEOUT_MS: "2500" }).drainTimeoutMs).toBe(2500);
+    expect(
+      parseCliOptions(["--drain-timeout-ms", "0"], { KMS_GATEWAY_DRAIN_TIMEOUT_MS: "2500" })
+        .drainTimeoutMs,
+    ).toBe(0);
+    for (const bad of ["-1", "1.5", "1e3", " 5", "0x10", "3600001", "abc"]) {
+      expect(() => parseCliOptions([`--drain-timeout-ms=${bad}`], {}), bad).toThrow(
+        /--drain-timeout-ms must be a whole number of milliseconds 0-3600000/,
+      );
+    }
+  });
 });

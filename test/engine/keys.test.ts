@@ -261,7 +261,12 @@ describe("key deletion", () => {
     const store = f.backends.storeFor(KEY_DIR);
     expect(store.keys.has("doomed")).toBe(false);
     await expectKmsError(f.engine.describeKey("doomed"), "KEY_NOT_FOUND");
-    await expectKmsError(f.engine.decrypt({ ciphertextBlob }), "INVALID_CIPHERTEXT");
+    // Not "another encryption context": the key is gone, and the message says so.
+    await expectKmsError(
+      f.engine.decrypt({ ciphertextBlob }),
+      "INVALID_CIPHERTEXT",
+      'the key this ciphertext was made under ("doomed") does not exist: it was deleted, or never existed here',
+    );
     await expectKmsError(f.engine.cancelKeyDeletion("doomed"), "KEY_NOT_FOUND");
     expect((await f.engine.listKeys({})).keys.map((k) => k.keyId)).toEqual(["kept", "later"]);
     // A new key with the old id does not revive the old ciphertexts.

@@ -98,6 +98,14 @@ describe("resolveConfig", () => {
 
   it.each<[KmsConfigPatch, RegExp]>([
     [{ backendType: "local", keyDir: "keys" }, /^key_dir must be an absolute path$/],
+    [
+      { backendType: "local", keyDir: "/proc/nope" },
+      /^key_dir must not be under \/proc, \/sys, \/dev$/,
+    ],
+    [{ backendType: "local", keyDir: "/sys" }, /^key_dir must not be under /],
+    [{ backendType: "local", keyDir: "/dev/shm/keys" }, /^key_dir must not be under /],
+    [{ backendType: "local", keyDir: "/srv/../proc/1" }, /^key_dir must not be under /],
+    [{ backendType: "local", keyDir: "//proc//x" }, /^key_dir must not be under /],
     [{ backendType: "local", masterKey: "" }, /^master_key /],
     [{ backendType: "local", defaultKeyId: "bad id" }, /^default_key_id /],
     [{ backendType: "local", defaultKeyId: "x".repeat(129) }, /^default_key_id /],
