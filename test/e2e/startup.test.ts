@@ -45,7 +45,10 @@ function mode(path: string): number {
   return statSync(path).mode & 0o777;
 }
 
-describe("start-up", () => {
+// Several real process starts per test; a loaded machine needs seconds for each.
+const slow = { timeout: 90_000 };
+
+describe("start-up", slow, () => {
   const running: GatewayProcess[] = [];
   const servers: Server[] = [];
   afterEach(async () => {
@@ -172,7 +175,7 @@ describe("start-up", () => {
   });
 });
 
-describe("lifecycle deadlines", () => {
+describe("lifecycle deadlines", slow, () => {
   const running: GatewayProcess[] = [];
   afterEach(async () => {
     await Promise.all(running.splice(0).map((gw) => gw.stop("SIGKILL")));
@@ -231,7 +234,7 @@ describe("lifecycle deadlines", () => {
   });
 });
 
-describe("a data dir of one's own", () => {
+describe("a data dir of one's own", slow, () => {
   it("creates a missing data dir and its parents with mode 0700", async () => {
     const dataDir = join(newDataDir(), "a", "b");
     const gw = await startGateway({ dataDir, env: firstStart });
