@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { shortenUrl, summarizeCpuProfile } from "../../bench/summarize-cpu-profile.js";
+
+const frame = (functionName: string, url = "", lineNumber = 0) => ({
+  functionName,
+  url,
+  lineNumber,
+});
+
+describe("summarizeCpuProfile", () => {
+  it("adds self time per function across call sites, from the sample deltas", () => {
+    const profile = {
+      startTime: 0,
+      endTime: 1000,
+      nodes: [
+        { id: 1, callFrame: frame("(root)") },
+        { id: 2, callFrame: frame("verifySigV4", "file:///w/src/auth/verify-sigv4.ts", 79) },
+        { id: 3, callFrame: frame("verifySigV4", "file:///w/src/auth/verify-sigv4.ts", 79) },
+        { id: 4, callFrame: frame("(garbage collector)") },
+        {
+          id: 5,
+          callFrame: frame("", "file:///w/node_modules/@connectrpc/connect/dist/esm/x.js", 9),
+        },
+      ],
+      // Each sample lasts until the next one: 2 → 100 µs, 3 → 200, 4 → 300, 5 → 400; the last has none.
+      samples: [2, 3, 4, 5, 2],
+      timeDeltas: [0, 100, 200, 300, 400],
+    };
+    const top = summarizeCpuProfile(profile, 3).map((t) => [
+      t.functionName,
+      t.location,
+      Math.round(t.selfMs * 1000),
+      Math.round(t.percent),
+    ]);
+    expect(top).toEqual([
+      ["(anonymous)", "@connectrpc/connect/dist/esm/x.js:10", 400, 40],
+      ["verifySigV4", "src/auth/verify-sigv4.ts:80", 300, 30],
+      ["(garbage collector)", "", 300, 30],
+    ]);
+  });
+
+  it("falls back to hit counts when the profile has no samples", () => {
+    const top = summarizeCpuProfile({
+      startTime: 0,
+      endTime: 4000,
+      nodes: [
+        { id: 1, callFrame: frame("a", "file:///w/dist/src/a.js", 0), hitCount: 3 },
+        { id: 2, callFrame: frame("b", "file:///w/src/b.ts", 0), hitCount: 1 },
+      ],
+    });
+    expect(top.map((t) => [t.functionName, t.location, t.selfMs, t.percent])).toEqual([
+      ["a", "dist/src/a.js:1", 3, 75],
+      ["b", "src/b.ts:1", 1, 25],
+    ]);
+  });
+});
+
+describe("shortenUrl", () => {
+  it("keeps the package path under node_modules and the project path from src/ or gen/", () => {
+    expect(shortenUrl("file:///a/node_modules/.pnpm/x/node_modules/pino/lib/tools.js")).toBe(
+      "pino/lib/tools.js",
+    );
+    expect(shortenUrl("file:///work/wt/gen/kms/admin/v1/service_pb.ts")).toBe(
+      "gen/kms/admin/v1/service_pb.ts",
+    );
+    expect(shortenUrl("node:internal/http")).toBe("node:internal/http");
+  });
+});
