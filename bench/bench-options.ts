@@ -58,7 +58,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       only.push(...value.split(",").filter((name) => name !== ""));
     } else throw new Error(`unknown argument ${JSON.stringify(arg)}\n\n${benchUsage}`);
   }
-  return {
+  const options: BenchOptions = {
     durationSeconds: seconds(env.BENCH_DURATION, quick ? 2 : 10, "BENCH_DURATION"),
     warmupSeconds: seconds(env.BENCH_WARMUP, quick ? 1 : 3, "BENCH_WARMUP"),
     runs: integer(env.BENCH_RUNS, quick ? 1 : 3, "BENCH_RUNS", 1, 20),
@@ -77,7 +77,18 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     serverCore: integer(env.BENCH_SERVER_CORE, 0, "BENCH_SERVER_CORE", 0, 1023),
     loadCore: integer(env.BENCH_LOAD_CORE, 1, "BENCH_LOAD_CORE", 0, 1023),
   };
+  // Each scenario replays one signature, which the gateway accepts for 15 minutes.
+  const scenarioSeconds = options.warmupSeconds + options.runs * options.durationSeconds;
+  if (scenarioSeconds > MAX_SCENARIO_SECONDS) {
+    throw new Error(
+      `warm-up + runs × duration is ${scenarioSeconds} s per scenario; a signed request is valid for 15 minutes, so keep it under ${MAX_SCENARIO_SECONDS} s`,
+    );
+  }
+  return options;
 }
+
+/** MAX_SCENARIO_SECONDS keeps a scenario inside its signature's 15-minute window, with a margin. */
+const MAX_SCENARIO_SECONDS = 14 * 60;
 
 /** seconds parses `10`, `10s`, `1.5s` or `2m`; wrk and h2load take whole seconds, so it rounds up. */
 function seconds(value: string | undefined, fallback: number, name: string): number {

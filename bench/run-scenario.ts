@@ -36,6 +36,8 @@ export interface ScenarioSettings {
   runs: number;
   connections: number;
   loadCore: number;
+  /** Called just before the first timed run (after the check and the warm-up). */
+  onTimedStart?: () => void;
 }
 
 /** medianRun picks the run with the median requests/s. */
@@ -86,6 +88,7 @@ export async function runScenario(
     core: settings.loadCore,
   };
   if (settings.warmupSeconds > 0) await runLoad({ ...load, seconds: settings.warmupSeconds });
+  settings.onTimedStart?.();
   for (let i = 0; i < settings.runs; i++) {
     const before = readCpuTicks(serverPid);
     const rss = createRssSampler(serverPid);

@@ -14,25 +14,41 @@ export interface CpuProfile {
 /** SelfTime is one function's share of the samples it was on top of the stack for. */
 export interface SelfTime {
   functionName: string;
-  /** Shortened `file:line` (1-based), or a V8 category such as `(garbage collector)`. */
+  /** Shortened `file:line` (1-based; the file alone when V8 gives no line), or empty for V8 categories such as `(garbage collector)`. */
   location: string;
   selfMs: number;
-  /** Share of all samples, idle and program time included, in percent. */
+  /** Share of the busy time (every sample but `(idle)`), in percent. */
   percent: number;
+}
+
+/** ProfileSummary is the heaviest functions and the busy and idle time they are part of. */
+export interface ProfileSummary {
+  top: SelfTime[];
+  busyMs: number;
+  idleMs: number;
 }
 
 /**
  * summarizeCpuProfile adds up self time per function (same name and
- * location, across the call tree), from the sample time deltas when present
- * or else from hit counts, and returns the `top` heaviest. Paths under
- * node_modules keep the package and file; project paths start at src/, gen/,
- * etc.
+ * location, across the call tree) and returns the `top` heaviest, `(idle)`
+ * left out of the ranking and the percentages. Time comes from the sample
+ * time deltas; with `fromUs`, samples earlier than that many µs after the
+ * profile's start (start-up, warm-up) are left out. A profile without samples
+ * falls back to hit counts. Paths under node_modules keep the package and
+ * file; project paths start at src/, gen/, etc.
  */
-export function summarizeCpuProfile(profile: CpuProfile, top = 25): SelfTime[] {
+export function summarizeCpuProfile(
+  profile: CpuProfile,
+  top = 25,
+  options: { fromUs?: number } = {},
+): ProfileSummary {
   const selfUs = new Map<number, number>();
   if (profile.samples !== undefined && profile.timeDeltas !== undefined) {
     // Each sample's time is the delta to the next sample.
+    let at = 0;
     for (let i = 0; i < profile.samples.length; i++) {
+      at += profile.timeDeltas[i] ?? 0;
+      if (at < (options.fromUs ?? 0)) continue;
       const id = profile.samples[i] as number;
       const delta = profile.timeDeltas[i + 1] ?? 0;
       selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, delta));
@@ -43,22 +59,33 @@ export function summarizeCpuProfile(profile: CpuProfile, top = 25): SelfTime[] {
     for (const n of profile.nodes) selfUs.set(n.id, (n.hitCount ?? 0) * perHit);
   }
   const byFunction = new Map<string, SelfTime>();
-  let totalUs = 0;
+  let busyUs = 0;
+  let idleUs = 0;
   for (const n of profile.nodes) {
     const us = selfUs.get(n.id) ?? 0;
-    totalUs += us;
     const { functionName, url, lineNumber } = n.callFrame;
-    const location = url === "" ? "" : `${shortenUrl(url)}:${lineNumber + 1}`;
+    if (functionName === "(idle)") {
+      idleUs += us;
+      continue;
+    }
+    busyUs += us;
+    const file = url === "" ? "" : shortenUrl(url);
+    const location = file === "" || lineNumber <= 0 ? file : `${file}:${lineNumber + 1}`;
     const name = functionName === "" ? "(anonymous)" : functionName;
     const key = `${name}\0${location}`;
     const entry = byFunction.get(key) ?? { functionName: name, location, selfMs: 0, percent: 0 };
     entry.selfMs += us / 1000;
     byFunction.set(key, entry);
   }
-  return [...byFunction.values()]
-    .map((e) => ({ ...e, percent: totalUs === 0 ? 0 : (e.selfMs * 1000 * 100) / totalUs }))
-    .sort((a, b) => b.selfMs - a.selfMs)
-    .slice(0, top);
+  return {
+    top: [...byFunction.values()]
+      .filter((e) => e.selfMs > 0)
+      .map((e) => ({ ...e, percent: busyUs === 0 ? 0 : (e.selfMs * 1000 * 100) / busyUs }))
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, top),
+    busyMs: busyUs / 1000,
+    idleMs: idleUs / 1000,
+  };
 }
 
 /** shortenUrl keeps what identifies a file: `pkg/path` under node_modules, else from src/ or gen/ on. */

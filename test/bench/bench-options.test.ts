@@ -53,4 +53,13 @@ describe("parseBenchOptions", () => {
     expect(() => parseBenchOptions(["--fast"], {})).toThrow(/--fast/);
     expect(() => parseBenchOptions(["--only"], {})).toThrow(/--only/);
   });
+
+  it("refuses a scenario longer than its one signature stays valid", () => {
+    expect(() => parseBenchOptions([], { BENCH_DURATION: "5m", BENCH_RUNS: "3" })).toThrow(
+      /15 minutes/,
+    );
+    expect(parseBenchOptions([], { BENCH_DURATION: "4m", BENCH_RUNS: "3" }).durationSeconds).toBe(
+      240,
+    );
+  });
 });

@@ -26,7 +26,7 @@ describe("summarizeCpuProfile", () => {
       samples: [2, 3, 4, 5, 2],
       timeDeltas: [0, 100, 200, 300, 400],
     };
-    const top = summarizeCpuProfile(profile, 3).map((t) => [
+    const top = summarizeCpuProfile(profile, 3).top.map((t) => [
       t.functionName,
       t.location,
       Math.round(t.selfMs * 1000),
@@ -39,8 +39,29 @@ describe("summarizeCpuProfile", () => {
     ]);
   });
 
+  it("leaves (idle) and the samples before fromUs out", () => {
+    const profile = {
+      startTime: 0,
+      endTime: 1000,
+      nodes: [
+        { id: 1, callFrame: frame("(idle)") },
+        { id: 2, callFrame: frame("startUp", "file:///w/src/cli.ts", 10) },
+        { id: 3, callFrame: frame("serve", "file:///w/src/server/edge.ts", 20) },
+      ],
+      // at 0 µs startUp (100 µs), at 100 serve (50), at 150 idle (50), at 200 serve (till 250).
+      samples: [2, 3, 1, 3, 3],
+      timeDeltas: [0, 100, 50, 50, 50],
+    };
+    const summary = summarizeCpuProfile(profile, 5, { fromUs: 100 });
+    expect(
+      summary.top.map((t) => [t.functionName, Math.round(t.selfMs * 1000), Math.round(t.percent)]),
+    ).toEqual([["serve", 100, 100]]);
+    expect(Math.round(summary.busyMs * 1000)).toBe(100);
+    expect(Math.round(summary.idleMs * 1000)).toBe(50);
+  });
+
   it("falls back to hit counts when the profile has no samples", () => {
-    const top = summarizeCpuProfile({
+    const { top } = summarizeCpuProfile({
       startTime: 0,
       endTime: 4000,
       nodes: [
@@ -49,8 +70,8 @@ describe("summarizeCpuProfile", () => {
       ],
     });
     expect(top.map((t) => [t.functionName, t.location, t.selfMs, t.percent])).toEqual([
-      ["a", "dist/src/a.js:1", 3, 75],
-      ["b", "src/b.ts:1", 1, 25],
+      ["a", "dist/src/a.js", 3, 75],
+      ["b", "src/b.ts", 1, 25],
     ]);
   });
 });
