@@ -270,18 +270,37 @@ async function profileScenarios(ctx: RunContext, selected: readonly ScenarioDef[
     writeFileSync(kept, text);
     rmSync(profDir, { recursive: true, force: true });
     const summary = summarizeCpuProfile(JSON.parse(text) as CpuProfile, 30, { fromUs });
+    writeFileSync(
+      kept.replace(/\.cpuprofile$/, ".summary.json"),
+      `${JSON.stringify(summary, null, 2)}\n`,
+    );
+    const rows = (
+      list: { percent: number; selfMs: number; functionName: string; location: string }[],
+    ) => list.map((t) => [t.percent.toFixed(1), t.selfMs.toFixed(0), t.functionName, t.location]);
     process.stdout.write(
-      `\nCPU profile of the gateway (${ctx.gateway.label}) under ${def.name}, timed run only: ` +
-        `${summary.busyMs.toFixed(0)} ms busy, ${summary.idleMs.toFixed(0)} ms idle; self time as a share of busy time\n` +
-        `(${kept})\n\n${formatTable(
-          ["self %", "self ms", "function", "location"],
-          summary.top.map((t) => [
-            t.percent.toFixed(1),
-            t.selfMs.toFixed(0),
-            t.functionName,
-            t.location,
-          ]),
-        )}\n`,
+      [
+        "",
+        `CPU profile of the gateway (${ctx.gateway.label}) under ${def.name}, timed run only:`,
+        `${summary.busyMs.toFixed(0)} ms busy, ${summary.idleMs.toFixed(0)} ms idle; shares are of the busy time (${kept})`,
+        "",
+        "Self time by area:",
+        formatTable(
+          ["self %", "self ms", "area"],
+          summary.areas
+            .slice(0, 20)
+            .map((a) => [a.percent.toFixed(1), a.selfMs.toFixed(0), a.area]),
+        ),
+        "",
+        "Functions by self time:",
+        formatTable(["self %", "self ms", "function", "location"], rows(summary.top)),
+        "",
+        "The project's functions by inclusive time (themselves and what they call):",
+        formatTable(
+          ["total %", "total ms", "function", "location"],
+          rows(summary.inclusive.slice(0, 20)),
+        ),
+        "",
+      ].join("\n"),
     );
   }
 }

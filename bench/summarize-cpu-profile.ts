@@ -4,6 +4,7 @@ export interface CpuProfile {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
     hitCount?: number;
+    children?: number[];
   }[];
   samples?: number[];
   timeDeltas?: number[];
@@ -23,7 +24,12 @@ export interface SelfTime {
 
 /** ProfileSummary is the heaviest functions and the busy and idle time they are part of. */
 export interface ProfileSummary {
+  /** Functions by self time. */
   top: SelfTime[];
+  /** The project's own functions (src/) by inclusive time: themselves and what they call. */
+  inclusive: SelfTime[];
+  /** Self time per area: a project folder, a package, a node: module or a V8 category. */
+  areas: { area: string; selfMs: number; percent: number }[];
   busyMs: number;
   idleMs: number;
 }
@@ -42,50 +48,103 @@ export function summarizeCpuProfile(
   top = 25,
   options: { fromUs?: number } = {},
 ): ProfileSummary {
-  const selfUs = new Map<number, number>();
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
+  const keyOf = new Map<number, string>();
+  const functions = new Map<string, SelfTime & { totalMs: number }>();
+  for (const n of profile.nodes) {
+    const { functionName, url, lineNumber } = n.callFrame;
+    const file = url === "" ? "" : shortenUrl(url);
+    const location = file === "" || lineNumber <= 0 ? file : `${file}:${lineNumber + 1}`;
+    const name = functionName === "" ? "(anonymous)" : functionName;
+    const key = `${name}\0${location}`;
+    keyOf.set(n.id, key);
+    if (!functions.has(key)) {
+      functions.set(key, { functionName: name, location, selfMs: 0, percent: 0, totalMs: 0 });
+    }
+  }
+  let busyUs = 0;
+  let idleUs = 0;
+  const charge = (id: number, us: number, withStack: boolean) => {
+    const node = nodes.get(id);
+    if (node === undefined || us <= 0) return;
+    if (node.callFrame.functionName === "(idle)") {
+      idleUs += us;
+      return;
+    }
+    busyUs += us;
+    (functions.get(keyOf.get(id) as string) as SelfTime).selfMs += us / 1000;
+    if (!withStack) return;
+    // Inclusive time: once per function on the stack, however deep it recurses.
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+      const key = keyOf.get(at) as string;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      (functions.get(key) as { totalMs: number }).totalMs += us / 1000;
+    }
+  };
   if (profile.samples !== undefined && profile.timeDeltas !== undefined) {
     // Each sample's time is the delta to the next sample.
     let at = 0;
     for (let i = 0; i < profile.samples.length; i++) {
       at += profile.timeDeltas[i] ?? 0;
       if (at < (options.fromUs ?? 0)) continue;
-      const id = profile.samples[i] as number;
-      const delta = profile.timeDeltas[i + 1] ?? 0;
-      selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, delta));
+      charge(profile.samples[i] as number, profile.timeDeltas[i + 1] ?? 0, true);
     }
   } else {
     const total = profile.nodes.reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
     const perHit = total === 0 ? 0 : (profile.endTime - profile.startTime) / total;
-    for (const n of profile.nodes) selfUs.set(n.id, (n.hitCount ?? 0) * perHit);
+    for (const n of profile.nodes) charge(n.id, (n.hitCount ?? 0) * perHit, false);
   }
-  const byFunction = new Map<string, SelfTime>();
-  let busyUs = 0;
-  let idleUs = 0;
-  for (const n of profile.nodes) {
-    const us = selfUs.get(n.id) ?? 0;
-    const { functionName, url, lineNumber } = n.callFrame;
-    if (functionName === "(idle)") {
-      idleUs += us;
-      continue;
-    }
-    busyUs += us;
-    const file = url === "" ? "" : shortenUrl(url);
-    const location = file === "" || lineNumber <= 0 ? file : `${file}:${lineNumber + 1}`;
-    const name = functionName === "" ? "(anonymous)" : functionName;
-    const key = `${name}\0${location}`;
-    const entry = byFunction.get(key) ?? { functionName: name, location, selfMs: 0, percent: 0 };
-    entry.selfMs += us / 1000;
-    byFunction.set(key, entry);
-  }
+  const share = (ms: number) => (busyUs === 0 ? 0 : (ms * 1000 * 100) / busyUs);
+  const all = [...functions.values()];
+  const areas = new Map<string, number>();
+  for (const f of all) areas.set(areaOf(f), (areas.get(areaOf(f)) ?? 0) + f.selfMs);
   return {
-    top: [...byFunction.values()]
-      .filter((e) => e.selfMs > 0)
-      .map((e) => ({ ...e, percent: busyUs === 0 ? 0 : (e.selfMs * 1000 * 100) / busyUs }))
+    top: all
+      .filter((f) => f.selfMs > 0)
       .sort((a, b) => b.selfMs - a.selfMs)
-      .slice(0, top),
+      .slice(0, top)
+      .map((f) => ({
+        functionName: f.functionName,
+        location: f.location,
+        selfMs: f.selfMs,
+        percent: share(f.selfMs),
+      })),
+    inclusive: all
+      .filter((f) => f.totalMs > 0 && /^(dist\/)?src\//.test(f.location))
+      .sort((a, b) => b.totalMs - a.totalMs)
+      .slice(0, top)
+      .map((f) => ({
+        functionName: f.functionName,
+        location: f.location,
+        selfMs: f.totalMs,
+        percent: share(f.totalMs),
+      })),
+    areas: [...areas]
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([area, selfMs]) => ({ area, selfMs, percent: share(selfMs) })),
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
   };
+}
+
+/**
+ * areaOf names where a function lives: the project folder (`src/auth`), the
+ * package (`@connectrpc/connect`), the `node:internal/…` module, or the V8
+ * category (`(garbage collector)`, `(program)`) or native function.
+ */
+export function areaOf(fn: { functionName: string; location: string }): string {
+  const file = fn.location.replace(/:\d+$/, "");
+  if (file === "") return fn.functionName.startsWith("(") ? fn.functionName : "(native)";
+  const project = /^(?:dist\/)?((?:src|gen|bench|tools)\/[^/]+)\//.exec(file);
+  if (project !== null) return project[1] as string;
+  if (file.startsWith("node:")) return file.split("/").slice(0, 2).join("/");
+  const pkg = /^(@[^/]+\/[^/]+|[^/]+)\//.exec(file);
+  return pkg?.[1] ?? file;
 }
 
 /** shortenUrl keeps what identifies a file: `pkg/path` under node_modules, else from src/ or gen/ on. */

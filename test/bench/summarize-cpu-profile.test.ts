@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { shortenUrl, summarizeCpuProfile } from "../../bench/summarize-cpu-profile.js";
+import { areaOf, shortenUrl, summarizeCpuProfile } from "../../bench/summarize-cpu-profile.js";
 
 const frame = (functionName: string, url = "", lineNumber = 0) => ({
   functionName,
@@ -73,6 +73,57 @@ describe("summarizeCpuProfile", () => {
       ["a", "dist/src/a.js", 3, 75],
       ["b", "src/b.ts", 1, 25],
     ]);
+  });
+});
+
+describe("inclusive time and areas", () => {
+  it("charges each sample to every function on its stack once, and self time to its area", () => {
+    const profile = {
+      startTime: 0,
+      endTime: 1000,
+      nodes: [
+        { id: 1, callFrame: frame("(root)"), children: [2] },
+        {
+          id: 2,
+          callFrame: frame("route", "file:///w/dist/src/server/edge.js", 40),
+          children: [3, 5],
+        },
+        {
+          id: 3,
+          callFrame: frame("verifySigV4", "file:///w/dist/src/auth/verify-sigv4.js", 38),
+          children: [4],
+        },
+        { id: 4, callFrame: frame("Hmac", "node:internal/crypto/hash", 160), children: [] },
+        { id: 5, callFrame: frame("route", "file:///w/dist/src/server/edge.js", 40), children: [] },
+      ],
+      // Hmac under verifySigV4 under route: 300 µs; route calling itself: 100 µs.
+      samples: [4, 5, 1],
+      timeDeltas: [0, 300, 100],
+    };
+    const summary = summarizeCpuProfile(profile, 10);
+    expect(summary.inclusive.map((t) => [t.functionName, Math.round(t.selfMs * 1000)])).toEqual([
+      ["route", 400],
+      ["verifySigV4", 300],
+    ]);
+    expect(summary.areas.map((a) => [a.area, Math.round(a.selfMs * 1000)])).toEqual([
+      ["node:internal/crypto", 300],
+      ["src/server", 100],
+    ]);
+  });
+
+  it("names areas by project folder, package, node module or V8 category", () => {
+    expect(areaOf({ functionName: "f", location: "dist/src/rest/json-writer.js:3" })).toBe(
+      "src/rest",
+    );
+    expect(areaOf({ functionName: "f", location: "@connectrpc/connect/dist/esm/x.js:1" })).toBe(
+      "@connectrpc/connect",
+    );
+    expect(areaOf({ functionName: "f", location: "pino/lib/tools.js" })).toBe("pino");
+    expect(areaOf({ functionName: "emit", location: "node:events:471" })).toBe("node:events");
+    expect(areaOf({ functionName: "(garbage collector)", location: "" })).toBe(
+      "(garbage collector)",
+    );
+    expect(areaOf({ functionName: "writev", location: "" })).toBe("(native)");
   });
 });
 
