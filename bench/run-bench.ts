@@ -306,16 +306,16 @@ async function profileScenarios(ctx: RunContext, selected: readonly ScenarioDef[
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    process.stdout.write(benchUsage);
+    return;
+  }
   let options: BenchOptions;
   try {
     options = parseBenchOptions(process.argv.slice(2), process.env);
   } catch (err) {
     log((err as Error).message);
     process.exit(2);
-  }
-  if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    process.stdout.write(benchUsage);
-    return;
   }
   if (options.micro) {
     const results = await runMicro(options.durationSeconds * 100);
