@@ -56,11 +56,15 @@ const REST = "/rustfs/admin/v3/kms";
 const GENERATE_PROCEDURE = "/kms.admin.v1.KmsAdminService/GenerateDataKey";
 const LIST_PAGE = 100;
 
-/** The four baselines' names, for ratios and targets. */
+/** BASELINE_HTTP names the bare node:http baseline, the REST scenarios' denominator. */
 export const BASELINE_HTTP = "baseline node:http, fixed JSON";
+/** BASELINE_HTTP2 names the bare node:http2 baseline, the ceiling for gRPC on Node. */
 export const BASELINE_HTTP2 = "baseline node:http2, fixed gRPC";
+/** BASELINE_GRPC_JS names the no-op grpc-js baseline, the gRPC scenario's denominator. */
 export const BASELINE_GRPC_JS = "baseline grpc-js no-op, gRPC";
+/** BASELINE_CONNECT_GRPC names the no-op connect-node baseline over gRPC. */
 export const BASELINE_CONNECT_GRPC = "baseline connect-node no-op, gRPC";
+/** BASELINE_CONNECT_JSON names the no-op connect-node baseline over Connect JSON. */
 export const BASELINE_CONNECT_JSON = "baseline connect-node no-op, Connect JSON";
 
 function generateBody(keyId: string): string {

@@ -94,7 +94,7 @@ describe("scenario checks against real servers", () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 120_000);
 
   for (const name of ["bare-http", "bare-http2", "grpc-js", "connect-noop"] as const) {
     it(`the ${name} baseline answers its scenarios' requests with the gateway's shapes`, async () => {
@@ -106,6 +106,6 @@ describe("scenario checks against real servers", () => {
       } finally {
         await server.stop();
       }
-    });
+    }, 60_000);
   }
 });
