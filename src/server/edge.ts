@@ -12,6 +12,7 @@ import { type RestResponse, type RestTranscoder, restErrorResponse } from "../re
 import { type Caller, callerKey } from "../service/caller.js";
 import type { Logger } from "./logger.js";
 import { readBody, restOfBody } from "./read-body.js";
+import { screenRpcRequest } from "./screen-rpc-request.js";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;
@@ -93,6 +94,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       await serveRpc(rpc, req, res, {
         caller,
         body: read.complete ? oneChunk(read.body) : restOfBody(read.head, req),
+        whole: read.complete ? read.body : undefined,
       });
       return;
     }
@@ -151,16 +153,27 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     rpc: UniversalHandler,
     req: NodeRequest,
     res: NodeResponse,
-    authed: { caller: Caller; body: AsyncIterable<Uint8Array> } | undefined,
+    authed:
+      | { caller: Caller; body: AsyncIterable<Uint8Array>; whole: Uint8Array | undefined }
+      | undefined,
   ): Promise<void> {
     const contextValues = createContextValues();
     if (authed !== undefined) {
       contextValues.set(callerKey, authed.caller);
     }
     const universal = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-    const response = await rpc(
-      authed === undefined ? universal : { ...universal, body: authed.body },
-    );
+    let request = authed === undefined ? universal : { ...universal, body: authed.body };
+    // Input screening (issue 5 items 1, 5): a whole buffered body is checked
+    // before connect parses it; see screenRpcRequest.
+    if (authed?.whole !== undefined) {
+      request = await screenRpcRequest(
+        rpc.method,
+        universal,
+        authed.whole,
+        authed.caller.authenticated,
+      );
+    }
+    const response = await rpc(request);
     await universalResponseToNodeResponse(response, res);
   }
 }
