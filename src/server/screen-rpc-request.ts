@@ -86,7 +86,8 @@ const encodingHeaders: Record<Framing, [encoding: string, acceptEncoding: string
  * A refused body is replaced by an empty valid message and the error is set
  * under rpcInputErrorKey for rpcInputErrorInterceptor to throw. Requests whose
  * content type connect would not serve as unary are passed on untouched, for
- * connect to refuse. Streaming methods are never screened.
+ * connect to refuse. Only methods with one request message (unary, server
+ * streaming) are screened.
  */
 export async function screenRpcRequest(
   method: DescMethod,
@@ -105,7 +106,8 @@ export async function screenRpcRequest(
       break;
     }
   }
-  if (method.methodKind !== "unary" || framing === undefined) {
+  const single = method.methodKind === "unary" || method.methodKind === "server_streaming";
+  if (!single || framing === undefined) {
     return { ...request, body: oneChunk(body) };
   }
   const header = new Headers(request.header);

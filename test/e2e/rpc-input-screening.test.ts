@@ -77,9 +77,14 @@ async function rawRpc(
   framing: Framing,
   rpc: string,
   message: Uint8Array,
-  options: { signed?: boolean; headers?: Record<string, string>; framed?: Uint8Array } = {},
+  options: {
+    signed?: boolean;
+    headers?: Record<string, string>;
+    framed?: Uint8Array;
+    service?: string;
+  } = {},
 ): Promise<RpcAnswer> {
-  const path = `${service}/${rpc}`;
+  const path = `${options.service ?? service}/${rpc}`;
   const signed = options.signed === false ? {} : await signRpc(`${gw.url}${path}`);
   const grpcLike = framing === "grpc" || framing === "grpc-web";
   const body = options.framed ?? (grpcLike ? frame(message) : message);
@@ -345,6 +350,24 @@ describe.each(framings.filter((f) => f !== "connect+json"))(
     });
   },
 );
+
+describe("public RPCs", () => {
+  it("answers a malformed health check with InvalidArgument, not Internal", async () => {
+    const garbage = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    for (const framing of ["grpc", "connect+proto"] as const) {
+      const answer = await rawRpc(framing, "Check", garbage, {
+        service: "/grpc.health.v1.Health",
+        signed: false,
+      });
+      expectCode(framing, answer, Code.InvalidArgument);
+    }
+    const fine = await rawRpc("grpc", "Check", new Uint8Array(), {
+      service: "/grpc.health.v1.Health",
+      signed: false,
+    });
+    expect(fine.code).toBe("0");
+  });
+});
 
 describe.each(["grpc", "grpc-web"] as const)("bad frames over %s", (framing) => {
   it.each([
