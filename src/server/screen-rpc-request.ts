@@ -43,8 +43,39 @@ export const rpcInputErrorInterceptor: Interceptor = (next) => async (req) => {
   if (error !== undefined) {
     throw error;
   }
+  if (req.stream) {
+    // A stream of request messages (reflection) cannot be buffered and
+    // screened at the edge; its messages are parsed as the handler reads
+    // them, so relabel connect's parse failure there instead.
+    return next({ ...req, message: relabelParseErrors(req.message, req.method.input) });
+  }
   return next(req);
 };
+
+/**
+ * relabelParseErrors turns connect-node's "parse binary" failure, which it
+ * reports as Internal (`createBinarySerialization` in
+ * @connectrpc/connect/protocol 2.1.2), into the InvalidArgument it is. The
+ * prefix is how that one error is told apart from real internal errors; a test
+ * of a garbage reflection frame keeps it honest across upgrades.
+ */
+async function* relabelParseErrors<T>(
+  messages: AsyncIterable<T>,
+  input: DescMessage,
+): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (e) {
+    if (
+      e instanceof ConnectError &&
+      e.code === Code.Internal &&
+      e.rawMessage.startsWith("parse binary:")
+    ) {
+      throw invalid(`request is not a valid ${input.typeName} message`);
+    }
+    throw e;
+  }
+}
 
 type Framing = "connect" | "grpc" | "grpc-web";
 

@@ -367,6 +367,16 @@ describe("public RPCs", () => {
     });
     expect(fine.code).toBe("0");
   });
+
+  it("answers a malformed reflection stream message with InvalidArgument, not Internal", async () => {
+    const garbage = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    const answer = await rawRpc("grpc", "ServerReflectionInfo", garbage, {
+      service: "/grpc.reflection.v1.ServerReflection",
+      signed: false,
+    });
+    expectCode("grpc", answer, Code.InvalidArgument);
+    expect(answer.message).toMatch(/not a valid grpc\.reflection\.v1\.ServerReflectionRequest/);
+  });
 });
 
 describe.each(["grpc", "grpc-web"] as const)("bad frames over %s", (framing) => {
