@@ -319,6 +319,16 @@ describe("REST map keys against the real gateway", () => {
     expect((answer.json as { message: string }).message).toContain('"__proto__"');
   });
 
+  it("stores Tags named constructor, toString and hasOwnProperty exactly", async () => {
+    const Tags = { name: "awk-rest", constructor: "c", toString: "t", hasOwnProperty: "h" };
+    const created = await signedFetch(gw.url, "POST", "/rustfs/admin/v3/kms/keys", {
+      body: JSON.stringify({ Tags }),
+    });
+    expect(created.status).toBe(200);
+    const described = await signedFetch(gw.url, "GET", "/rustfs/admin/v3/kms/keys/awk-rest");
+    expect((described.json as { key_metadata: { tags: unknown } }).key_metadata.tags).toEqual(Tags);
+  });
+
   it("binds constructor, toString and hasOwnProperty in an encryption context exactly", async () => {
     const context = { constructor: "c", toString: "t", hasOwnProperty: "h", bucket: "b1" };
     const made = await signedFetch(gw.url, "POST", "/rustfs/admin/v3/kms/generate-data-key", {
