@@ -94,10 +94,12 @@ const encodingHeaders: Record<Framing, [encoding: string, acceptEncoding: string
 };
 
 /**
- * screenRpcRequest looks at the whole, already-buffered body of a unary RPC
- * before connect parses it, and hands connect a request it cannot mishandle:
+ * screenRpcRequest looks at the whole, already-buffered body of an RPC with
+ * one request message before connect parses it, and hands connect a request
+ * it cannot mishandle:
  *
- * - **Unauthenticated** callers get an empty, valid message instead of their
+ * - **Unauthenticated** callers (`authenticated` false: the method needs a
+ *   caller and has none) get an empty, valid message instead of their
  *   body (and no encoding header), so the handler answers Unauthenticated
  *   whatever the body was: authenticate → parse → validate, and an unsigned
  *   caller learns nothing about its input.
@@ -278,6 +280,9 @@ function checkBinary(input: DescMessage, message: Uint8Array): void {
   }
 }
 
+/** MAX_DEPTH bounds how deep findForbiddenMapKey follows nested messages. */
+const MAX_DEPTH = 64;
+
 /**
  * findForbiddenMapKey walks binary protobuf by descriptor (already known to
  * parse) and returns the field path of the first map entry whose key is
@@ -287,9 +292,14 @@ function findForbiddenMapKey(
   desc: DescMessage,
   bytes: Uint8Array,
   prefix: string,
+  depth = 0,
 ): string | undefined {
   if (desc.typeName.startsWith("google.protobuf.")) {
     return undefined;
+  }
+  if (depth > MAX_DEPTH) {
+    // Unreachable with today's (non-recursive) request messages; a bound all the same.
+    throw invalid("request message is nested too deeply");
   }
   const reader = new BinaryReader(bytes);
   while (reader.pos < reader.len) {
@@ -313,7 +323,7 @@ function findForbiddenMapKey(
           entryWireType === WireType.LengthDelimited &&
           field.mapKind === "message"
         ) {
-          const found = findForbiddenMapKey(field.message, entry.bytes(), `${path}.`);
+          const found = findForbiddenMapKey(field.message, entry.bytes(), `${path}.`, depth + 1);
           if (found !== undefined) {
             return found;
           }
@@ -322,7 +332,7 @@ function findForbiddenMapKey(
         }
       }
     } else if (field.message !== undefined) {
-      const found = findForbiddenMapKey(field.message, reader.bytes(), `${path}.`);
+      const found = findForbiddenMapKey(field.message, reader.bytes(), `${path}.`, depth + 1);
       if (found !== undefined) {
         return found;
       }
