@@ -48,7 +48,7 @@ export function parseCreateKeyInput(input: CreateKeyInput): ParsedCreateKeyInput
     description = input.description;
   }
   const tags = parseTags(input.tags);
-  const keyId = tags.name !== undefined ? parseKeyId(tags.name, "tags.name") : randomUUID();
+  const keyId = Object.hasOwn(tags, "name") ? parseKeyId(tags.name, "tags.name") : randomUUID();
   return { keyId, description, tags };
 }
 
@@ -57,7 +57,9 @@ function parseTags(value: unknown): Record<string, string> {
   if (typeof value !== "object" || Array.isArray(value)) throw invalid("tags must be a string map");
   const entries = Object.entries(value);
   if (entries.length > MAX_TAGS) throw invalid(`tags must have at most ${MAX_TAGS} entries`);
-  const tags: Record<string, string> = {};
+  // A null prototype, so a tag named `__proto__` is stored as a tag rather
+  // than swallowed by the object's prototype setter.
+  const tags: Record<string, string> = Object.create(null);
   for (const [key, tagValue] of entries) {
     if (key.length === 0 || key.length > MAX_TAG_KEY_LENGTH) {
       throw invalid(`tag keys must be 1-${MAX_TAG_KEY_LENGTH} characters`);

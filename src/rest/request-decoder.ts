@@ -2,6 +2,7 @@ import type { DescField, DescMessage, JsonObject, JsonValue, Message } from "@bu
 import { fromJson, ScalarType } from "@bufbuild/protobuf";
 import { isFieldError } from "@bufbuild/protobuf/reflect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { checkRequestJson, isDecimalInteger } from "./check-request-json.js";
 import type { CompiledRoute } from "./compile-routes.js";
 import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
 
@@ -31,6 +32,11 @@ import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
  *   body works, as the contract requires); naming a field already set is an
  *   error. Parameters named `X-Amz-*` belong to presigned SigV4 URLs and are
  *   ignored.
+ *
+ * - **Checks `fromJson` lacks.** A map key `__proto__` is refused (protobuf-es
+ *   maps are plain objects, which would drop it), and an integer given as a
+ *   string must be a plain decimal (`"7"`, not `"0x7"` or `"7e0"`); see
+ *   checkRequestJson.
  *
  * Every failure is a ConnectError with Code.InvalidArgument and a short
  * message naming the field (never a protobuf type dump, never the value).
@@ -69,6 +75,8 @@ export function decodeRequest(
         : parameterToJson(leaf, values[0] as string, name);
     place(json, fields, value, false, name);
   }
+  // Before fromJson: it would drop a `__proto__` map key and read "0x7" as 7.
+  checkRequestJson(route.method.input, json);
   try {
     return fromJson(route.method.input, json, { ignoreUnknownFields: false });
   } catch (e) {
@@ -221,7 +229,8 @@ function keysOf(obj: JsonObject, field: DescField): string[] {
  * parameterToJson turns a path or query string into the JSON value protobuf
  * JSON expects for the field: integers and floats stay strings (protobuf JSON
  * accepts them, and range-checks), but must look like numbers — `Number()`
- * would take `0x10` or `1e2`; booleans must be `true` or `false`.
+ * would take `0x10` or `1e2`, so integers are plain decimals; booleans must
+ * be `true` or `false`.
  */
 function parameterToJson(field: DescField, text: string, name: string): JsonValue {
   if (field.enum !== undefined) {
@@ -245,7 +254,7 @@ function parameterToJson(field: DescField, text: string, name: string): JsonValu
     case ScalarType.SFIXED64:
     case ScalarType.UINT64:
     case ScalarType.FIXED64:
-      if (/^-?\d+$/.test(text)) {
+      if (isDecimalInteger(text)) {
         return text;
       }
       throw bad("an integer");

@@ -11,7 +11,8 @@ import { verifySigV4 } from "../auth/verify-sigv4.js";
 import { type RestResponse, type RestTranscoder, restErrorResponse } from "../rest/index.js";
 import { type Caller, callerKey } from "../service/caller.js";
 import type { Logger } from "./logger.js";
-import { readBody, restOfBody } from "./read-body.js";
+import { type BodyReadResult, readBody, restOfBody } from "./read-body.js";
+import { screenRpcRequest } from "./screen-rpc-request.js";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;
@@ -80,7 +81,11 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const rpc = rpcByPath.get(rawPath);
     if (rpc !== undefined) {
       if (options.publicServices.has(rpc.service.typeName)) {
-        await serveRpc(rpc, req, res, undefined);
+        // A public call with one request message (health) is read and
+        // screened too, so a malformed one is InvalidArgument, not Internal.
+        const kind = rpc.method.methodKind;
+        const single = kind === "unary" || kind === "server_streaming";
+        await serveRpc(rpc, req, res, undefined, single ? await readBody(req) : undefined);
         return;
       }
       const read = await readBody(req);
@@ -90,10 +95,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
         ? authenticate(req, rawPath, rawQuery, read.body)
         : { authenticated: false, reason: "request body exceeds 1 MiB" };
       target.caller = caller;
-      await serveRpc(rpc, req, res, {
-        caller,
-        body: read.complete ? oneChunk(read.body) : restOfBody(read.head, req),
-      });
+      await serveRpc(rpc, req, res, caller, read);
       return;
     }
 
@@ -151,16 +153,24 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     rpc: UniversalHandler,
     req: NodeRequest,
     res: NodeResponse,
-    authed: { caller: Caller; body: AsyncIterable<Uint8Array> } | undefined,
+    caller: Caller | undefined,
+    read: BodyReadResult | undefined,
   ): Promise<void> {
     const contextValues = createContextValues();
-    if (authed !== undefined) {
-      contextValues.set(callerKey, authed.caller);
+    if (caller !== undefined) {
+      contextValues.set(callerKey, caller);
     }
     const universal = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-    const response = await rpc(
-      authed === undefined ? universal : { ...universal, body: authed.body },
-    );
+    let request = universal;
+    if (read?.complete === true) {
+      // Input screening (issue 5 items 1, 5): the whole buffered body is
+      // checked before connect parses it; see screenRpcRequest.
+      const readable = caller?.authenticated !== false;
+      request = await screenRpcRequest(rpc.method, universal, read.body, readable);
+    } else if (read !== undefined) {
+      request = { ...universal, body: restOfBody(read.head, req) };
+    }
+    const response = await rpc(request);
     await universalResponseToNodeResponse(response, res);
   }
 }
@@ -208,8 +218,4 @@ function headersOf(req: NodeRequest): Headers {
     }
   }
   return headers;
-}
-
-async function* oneChunk(body: Uint8Array): AsyncIterable<Uint8Array> {
-  yield body;
 }

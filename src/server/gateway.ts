@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
 import { file_kms_admin_v1_service, KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import type { CredentialStore } from "../auth/credential-store.js";
@@ -16,6 +17,7 @@ import { createListener } from "./listener.js";
 import type { Logger } from "./logger.js";
 import { bodyLimitBytes } from "./read-body.js";
 import { createReflectionServices } from "./reflection-service.js";
+import { rpcInputErrorInterceptor } from "./screen-rpc-request.js";
 
 /** GatewayOptions configure one gateway process. */
 export interface GatewayOptions {
@@ -63,7 +65,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     services: [KmsAdminService.typeName],
     shutdownSignal: shutdown.signal,
   });
-  const router = createConnectRouter({ readMaxBytes: bodyLimitBytes });
+  const router = createConnectRouter({
+    readMaxBytes: bodyLimitBytes,
+    // The edge inflates request bodies itself (screenRpcRequest, bounded);
+    // these also let connect compress answers for callers that accept it.
+    acceptCompression: [compressionGzip, compressionBrotli],
+    interceptors: [rpcInputErrorInterceptor],
+  });
   router.service(KmsAdminService, implementation);
   for (const [service, impl] of [...reflection, health]) {
     router.service(service, impl);

@@ -30,7 +30,7 @@ function authMethodFromMessage(auth: AuthMethod): AuthMethodInput {
   if (token !== undefined) {
     input.token = token;
   }
-  const approle = auth.approle ?? auth.appRole;
+  const approle = auth.approle ?? auth.appRoleAuth;
   if (approle !== undefined) {
     input.approle = { roleId: approle.roleId, secretId: approle.secretId };
     if (approle.mount !== undefined) {

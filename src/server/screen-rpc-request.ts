@@ -1,0 +1,364 @@
+import { promisify } from "node:util";
+import * as zlib from "node:zlib";
+import type { DescMessage, DescMethod, JsonValue } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import {
+  Code,
+  ConnectError,
+  createContextKey,
+  createContextValues,
+  type Interceptor,
+} from "@connectrpc/connect";
+import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
+import {
+  checkRequestJson,
+  FORBIDDEN_MAP_KEY,
+  forbiddenMapKey,
+} from "../rest/check-request-json.js";
+import { errorCodeHeader } from "../service/connect-error-from-kms.js";
+import { bodyLimitBytes } from "./read-body.js";
+
+/** supportedEncodings are the request compressions Connect and gRPC callers may use. */
+export const supportedEncodings = ["gzip", "br"] as const;
+
+/**
+ * rpcInputErrorKey carries the verdict on a request body from the edge to
+ * rpcInputErrorInterceptor: the error the call must end with, or undefined
+ * when the body is fine.
+ */
+export const rpcInputErrorKey = createContextKey<ConnectError | undefined>(undefined, {
+  description: "why the edge refused an RPC request body",
+});
+
+/**
+ * rpcInputErrorInterceptor ends a call with the error the edge found in its
+ * body (rpcInputErrorKey), before the handler runs. Throwing from inside
+ * connect, rather than writing an answer at the edge, lets connect encode the
+ * error the way each protocol expects (Connect JSON error with its HTTP status,
+ * gRPC and gRPC-Web trailers).
+ */
+export const rpcInputErrorInterceptor: Interceptor = (next) => async (req) => {
+  const error = req.contextValues.get(rpcInputErrorKey);
+  if (error !== undefined) {
+    throw error;
+  }
+  if (req.stream) {
+    // A stream of request messages (reflection) cannot be buffered and
+    // screened at the edge; its messages are parsed as the handler reads
+    // them, so relabel connect's parse failure there instead.
+    return next({ ...req, message: relabelParseErrors(req.message, req.method.input) });
+  }
+  return next(req);
+};
+
+/**
+ * relabelParseErrors turns connect-node's "parse binary" failure, which it
+ * reports as Internal (`createBinarySerialization` in
+ * @connectrpc/connect/protocol 2.1.2), into the InvalidArgument it is. The
+ * prefix is how that one error is told apart from real internal errors; a test
+ * of a garbage reflection frame keeps it honest across upgrades.
+ */
+async function* relabelParseErrors<T>(
+  messages: AsyncIterable<T>,
+  input: DescMessage,
+): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (e) {
+    if (
+      e instanceof ConnectError &&
+      e.code === Code.Internal &&
+      e.rawMessage.startsWith("parse binary:")
+    ) {
+      throw invalid(`request is not a valid ${input.typeName} message`);
+    }
+    throw e;
+  }
+}
+
+type Framing = "connect" | "grpc" | "grpc-web";
+
+/** Content types as connect-node recognises them for unary calls (its own regexps are private). */
+const contentTypes: [Framing, RegExp][] = [
+  ["connect", /^application\/(?:(json)(?:; ?charset=utf-?8)?|proto)$/i],
+  ["grpc", /^application\/grpc(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i],
+  ["grpc-web", /^application\/grpc-web(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i],
+];
+
+/** encodingHeaders name the header that says how each framing's body is compressed. */
+const encodingHeaders: Record<Framing, [encoding: string, acceptEncoding: string]> = {
+  connect: ["content-encoding", "accept-encoding"],
+  grpc: ["grpc-encoding", "grpc-accept-encoding"],
+  "grpc-web": ["grpc-encoding", "grpc-accept-encoding"],
+};
+
+/**
+ * screenRpcRequest looks at the whole, already-buffered body of an RPC with
+ * one request message before connect parses it, and hands connect a request
+ * it cannot mishandle:
+ *
+ * - **Unauthenticated** callers (`authenticated` false: the method needs a
+ *   caller and has none) get an empty, valid message instead of their
+ *   body (and no encoding header), so the handler answers Unauthenticated
+ *   whatever the body was: authenticate → parse → validate, and an unsigned
+ *   caller learns nothing about its input.
+ * - **Compression** (`Content-Encoding` on Connect, `grpc-encoding` and the
+ *   frame flag on gRPC and gRPC-Web): gzip and br are inflated here, at most
+ *   1 MiB (over → ResourceExhausted, without inflating the rest); any other
+ *   encoding is InvalidArgument naming the supported ones. Connect then gets
+ *   the plain body with the encoding header removed, so nothing is inflated
+ *   twice.
+ * - **Parsing**: binary that does not parse is InvalidArgument (connect-node
+ *   2.1.2 answers Internal from `createBinarySerialization`, a 5xx for the
+ *   caller's mistake), as is a gRPC body that is not exactly one whole frame.
+ * - **Lossy input**: a map key `__proto__`, which protobuf-es would drop, and
+ *   in JSON an integer string that is not decimal (checkRequestJson), are
+ *   InvalidArgument naming the field.
+ *
+ * A refused body is replaced by an empty valid message and the error is set
+ * under rpcInputErrorKey for rpcInputErrorInterceptor to throw. Requests whose
+ * content type connect would not serve as unary are passed on untouched, for
+ * connect to refuse. Only methods with one request message (unary, server
+ * streaming) are screened.
+ */
+export async function screenRpcRequest(
+  method: DescMethod,
+  request: UniversalServerRequest,
+  body: Uint8Array,
+  authenticated: boolean,
+): Promise<UniversalServerRequest> {
+  const type = request.header.get("content-type") ?? "";
+  let framing: Framing | undefined;
+  let json = false;
+  for (const [name, pattern] of contentTypes) {
+    const match = pattern.exec(type);
+    if (match !== null) {
+      framing = name;
+      json = match[1] !== undefined;
+      break;
+    }
+  }
+  const single = method.methodKind === "unary" || method.methodKind === "server_streaming";
+  if (!single || framing === undefined) {
+    return { ...request, body: oneChunk(body) };
+  }
+  const header = new Headers(request.header);
+  const contextValues = request.contextValues ?? createContextValues();
+  const [encodingHeader, acceptEncodingHeader] = encodingHeaders[framing];
+  header.delete(encodingHeader);
+  let verdict: { message: Uint8Array } | { error: ConnectError };
+  if (!authenticated) {
+    verdict = { message: emptyMessage(json) };
+  } else {
+    const encoding = request.header.get(encodingHeader);
+    verdict = await screenBody(method.input, framing, json, encoding, acceptEncodingHeader, body);
+  }
+  if ("error" in verdict) {
+    contextValues.set(rpcInputErrorKey, verdict.error);
+    verdict = { message: emptyMessage(json) };
+  }
+  const plain = framing === "connect" ? verdict.message : envelope(verdict.message);
+  header.set("content-length", String(plain.byteLength));
+  return { ...request, header, contextValues, body: oneChunk(plain) };
+}
+
+/** screenBody unframes, inflates and checks one body; the plain message, or why not. */
+async function screenBody(
+  input: DescMessage,
+  framing: Framing,
+  json: boolean,
+  encoding: string | null,
+  acceptEncodingHeader: string,
+  body: Uint8Array,
+): Promise<{ message: Uint8Array } | { error: ConnectError }> {
+  try {
+    let compressed: boolean;
+    let payload: Uint8Array;
+    if (framing === "connect") {
+      compressed = true;
+      payload = body;
+    } else {
+      [compressed, payload] = unframe(body);
+    }
+    const codec = encoding === null || encoding === "identity" ? undefined : encoding.trim();
+    if (codec !== undefined && codec !== "gzip" && codec !== "br") {
+      // A 4xx naming what works; gRPC's compression.md suggests Unimplemented,
+      // but that is a 5xx (501) on Connect, and the mistake is the caller's.
+      const error = invalid(
+        `unsupported encoding ${JSON.stringify(codec.slice(0, 40))}: supported encodings are ${supportedEncodings.join(", ")}`,
+      );
+      error.metadata.set(acceptEncodingHeader, supportedEncodings.join(","));
+      throw error;
+    }
+    let message = payload;
+    if (codec !== undefined && compressed) {
+      message = await inflate(codec, payload);
+    } else if (compressed && framing !== "connect") {
+      throw invalid("compressed gRPC frame without a grpc-encoding header");
+    }
+    if (json) {
+      checkJson(input, message);
+    } else {
+      checkBinary(input, message);
+    }
+    return { message };
+  } catch (e) {
+    if (e instanceof ConnectError) {
+      return { error: e };
+    }
+    throw e;
+  }
+}
+
+/** unframe reads the one length-prefixed frame of a unary gRPC or gRPC-Web body. */
+function unframe(body: Uint8Array): [compressed: boolean, payload: Uint8Array] {
+  if (body.byteLength < 5) {
+    throw invalid("malformed gRPC body: a unary call takes exactly one whole frame");
+  }
+  const flags = body[0] as number;
+  const length = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1);
+  if (body.byteLength - 5 !== length) {
+    throw invalid("malformed gRPC body: a unary call takes exactly one whole frame");
+  }
+  if ((flags & ~1) !== 0) {
+    throw invalid("malformed gRPC frame: unknown flags");
+  }
+  return [(flags & 1) === 1, body.subarray(5)];
+}
+
+const gunzip = promisify(zlib.gunzip);
+const brotliDecompress = promisify(zlib.brotliDecompress);
+
+/**
+ * inflate decompresses at most bodyLimitBytes: zlib stops as soon as its
+ * output passes maxOutputLength, so a bomb costs 1 MiB of output, not its
+ * full size.
+ */
+async function inflate(codec: "gzip" | "br", bytes: Uint8Array): Promise<Uint8Array> {
+  if (bytes.byteLength === 0) {
+    return bytes;
+  }
+  try {
+    const options = { maxOutputLength: bodyLimitBytes };
+    return codec === "gzip" ? await gunzip(bytes, options) : await brotliDecompress(bytes, options);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new ConnectError(
+        `request message exceeds ${bodyLimitBytes} bytes after decompression`,
+        Code.ResourceExhausted,
+        { [errorCodeHeader]: "InvalidRequest" },
+      );
+    }
+    throw invalid(`request body is not valid ${codec}`);
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** checkJson applies checkRequestJson; JSON that does not parse is left to connect's own error. */
+function checkJson(input: DescMessage, message: Uint8Array): void {
+  let parsed: JsonValue;
+  try {
+    parsed = JSON.parse(utf8.decode(message)) as JsonValue;
+  } catch {
+    return;
+  }
+  checkRequestJson(input, parsed);
+}
+
+/** checkBinary parses binary protobuf as connect will, then looks for what parsing drops. */
+function checkBinary(input: DescMessage, message: Uint8Array): void {
+  try {
+    fromBinary(input, message);
+  } catch {
+    throw invalid(`request is not a valid ${input.typeName} message`);
+  }
+  const path = findForbiddenMapKey(input, message, "");
+  if (path !== undefined) {
+    throw forbiddenMapKey(path);
+  }
+}
+
+/** MAX_DEPTH bounds how deep findForbiddenMapKey follows nested messages. */
+const MAX_DEPTH = 64;
+
+/**
+ * findForbiddenMapKey walks binary protobuf by descriptor (already known to
+ * parse) and returns the field path of the first map entry whose key is
+ * `__proto__`, which `fromBinary` drops without a trace.
+ */
+function findForbiddenMapKey(
+  desc: DescMessage,
+  bytes: Uint8Array,
+  prefix: string,
+  depth = 0,
+): string | undefined {
+  if (desc.typeName.startsWith("google.protobuf.")) {
+    return undefined;
+  }
+  if (depth > MAX_DEPTH) {
+    // Unreachable with today's (non-recursive) request messages; a bound all the same.
+    throw invalid("request message is nested too deeply");
+  }
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [number, wireType] = reader.tag();
+    const field = desc.fields.find((f) => f.number === number);
+    if (field === undefined || wireType !== WireType.LengthDelimited) {
+      reader.skip(wireType, number);
+      continue;
+    }
+    const path = `${prefix}${field.name}`;
+    if (field.fieldKind === "map") {
+      const entry = new BinaryReader(reader.bytes());
+      while (entry.pos < entry.len) {
+        const [entryNumber, entryWireType] = entry.tag();
+        if (entryNumber === 1 && entryWireType === WireType.LengthDelimited) {
+          if (entry.string() === FORBIDDEN_MAP_KEY) {
+            return path;
+          }
+        } else if (
+          entryNumber === 2 &&
+          entryWireType === WireType.LengthDelimited &&
+          field.mapKind === "message"
+        ) {
+          const found = findForbiddenMapKey(field.message, entry.bytes(), `${path}.`, depth + 1);
+          if (found !== undefined) {
+            return found;
+          }
+        } else {
+          entry.skip(entryWireType, entryNumber);
+        }
+      }
+    } else if (field.message !== undefined) {
+      const found = findForbiddenMapKey(field.message, reader.bytes(), `${path}.`, depth + 1);
+      if (found !== undefined) {
+        return found;
+      }
+    } else {
+      reader.skip(wireType, number);
+    }
+  }
+  return undefined;
+}
+
+function emptyMessage(json: boolean): Uint8Array {
+  return json ? new TextEncoder().encode("{}") : new Uint8Array(0);
+}
+
+/** envelope frames one uncompressed message for gRPC or gRPC-Web. */
+function envelope(message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + message.byteLength);
+  new DataView(out.buffer).setUint32(1, message.byteLength);
+  out.set(message, 5);
+  return out;
+}
+
+function invalid(message: string): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument, { [errorCodeHeader]: "InvalidRequest" });
+}
+
+async function* oneChunk(body: Uint8Array): AsyncIterable<Uint8Array> {
+  yield body;
+}
