@@ -1,0 +1,58 @@
+import type { Parameters } from "fast-check";
+
+/**
+ * DEFAULT_FUZZ_SEED is the seed CI uses, so a red build is reproducible byte for byte; a
+ * different one comes from KMS_FUZZ_SEED (fast-check prints the seed and path of a failure).
+ */
+export const DEFAULT_FUZZ_SEED = 0x6b6d73;
+
+function positiveInteger(name: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) {
+    // A typo must not silently fall back to the short CI run.
+    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+/** fuzzSeed is the seed of every property run: KMS_FUZZ_SEED, or DEFAULT_FUZZ_SEED. */
+export const fuzzSeed = (() => {
+  const text = process.env.KMS_FUZZ_SEED;
+  if (text === undefined || text === "") return DEFAULT_FUZZ_SEED;
+  if (!/^-?\d{1,10}$/.test(text)) {
+    throw new Error(`KMS_FUZZ_SEED must be an integer, not ${JSON.stringify(text)}`);
+  }
+  return Number(text) | 0;
+})();
+
+/** fuzzRunsOverride is KMS_FUZZ_RUNS (long mode: every property runs that many cases), or undefined. */
+export const fuzzRunsOverride = positiveInteger("KMS_FUZZ_RUNS", process.env.KMS_FUZZ_RUNS);
+
+/**
+ * fuzzRuns is how many cases a property generates: KMS_FUZZ_RUNS when set, else its own CI
+ * default, sized so that all property files together stay well under 20 s on one core.
+ */
+export function fuzzRuns(ciDefault: number): number {
+  return fuzzRunsOverride ?? ciDefault;
+}
+
+/**
+ * fuzzTestTimeoutMs is the vitest timeout for one property: generous in long mode, and in CI
+ * short enough that a hang (a sync loop fast-check cannot interrupt) fails the test.
+ */
+export const fuzzTestTimeoutMs = fuzzRunsOverride === undefined ? 20_000 : 3_600_000;
+
+/**
+ * fuzzSettings are the fast-check parameters every property test uses: the fixed seed, the
+ * number of runs, and for asynchronous properties a per-case timeout so a case that never
+ * settles fails as a hang instead of stalling the suite. `verbose` makes a failure print the
+ * shrunk counterexample and the path to replay it.
+ */
+export function fuzzSettings<T>(ciDefaultRuns: number): Parameters<T> {
+  return {
+    seed: fuzzSeed,
+    numRuns: fuzzRuns(ciDefaultRuns),
+    timeout: 2_000,
+    verbose: 1,
+  };
+}
