@@ -91,7 +91,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
           }
         }
       }),
-      fuzzSettings(25),
+      fuzzSettings(20),
     );
   });
 
@@ -104,7 +104,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
         }
         expect(isOpaqueError(decode(s, Buffer.concat([s.blob, trailer])))).toBe(true);
       }),
-      fuzzSettings(50),
+      fuzzSettings(40),
     );
   });
 
@@ -153,7 +153,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
         // Nothing random authenticates under a key it never saw: only the opaque error.
         expect(isOpaqueError(decode({ material: key, aad }, bytes))).toBe(true);
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 });

@@ -56,7 +56,7 @@ describe("SigV4 percent-encoding (property)", { timeout: fuzzTestTimeoutMs }, ()
         expect(encoded).toMatch(RFC3986_ENCODED);
         expect(percentDecode(encoded, plus)).toEqual(Buffer.from(bytes));
       }),
-      fuzzSettings(1000),
+      fuzzSettings(500),
     );
   });
 
@@ -69,7 +69,7 @@ describe("SigV4 percent-encoding (property)", { timeout: fuzzTestTimeoutMs }, ()
         );
         expect(encodeRfc3986(text)).toBe(reference);
       }),
-      fuzzSettings(1000),
+      fuzzSettings(500),
     );
   });
 
@@ -82,7 +82,7 @@ describe("SigV4 percent-encoding (property)", { timeout: fuzzTestTimeoutMs }, ()
           expect(Buffer.from(decoded).toString("utf8")).toBe(text);
         }
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 });
@@ -114,7 +114,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
         // Pairs with an empty key and value vanish in the join, so compare re-canonicalized.
         expect(canonicalQuery(splitQuery(canonical))).toBe(canonical);
       }),
-      fuzzSettings(1500),
+      fuzzSettings(800),
     );
   });
 
@@ -134,7 +134,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
           expect(uri.split("/").length).toBe((path === "" ? "/" : path).split("/").length);
         }
       }),
-      fuzzSettings(1500),
+      fuzzSettings(800),
     );
   });
 
@@ -162,7 +162,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
         expect(lines.pop()).toBe("");
         expect(lines.map((l) => l.slice(0, l.indexOf(":")))).toEqual(signed);
       }),
-      fuzzSettings(1500),
+      fuzzSettings(800),
     );
   });
 
@@ -179,7 +179,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
         );
         expect(out).toBe(reference.join(","));
       }),
-      fuzzSettings(1500),
+      fuzzSettings(800),
     );
   });
 
@@ -202,7 +202,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
           expect(result.reason.length).toBeLessThan(80);
         }
       }),
-      fuzzSettings(1000),
+      fuzzSettings(500),
     );
   });
 });
@@ -239,7 +239,7 @@ describe("SigV4 date parser (property)", { timeout: fuzzTestTimeoutMs }, () => {
           reference.toISOString().replace(/\.\d{3}Z$/, "Z") === iso;
         expect(ms).toBe(real ? reference.getTime() : undefined);
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 });
@@ -339,7 +339,7 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
         );
         expectParsedAs(result, p, false);
       }),
-      fuzzSettings(1000),
+      fuzzSettings(500),
     );
   });
 
@@ -391,7 +391,7 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
           }
         },
       ),
-      fuzzSettings(1000),
+      fuzzSettings(500),
     );
   });
 
@@ -411,7 +411,7 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
           expectWellFormedAnswer(parseSigV4Auth({ authorization, "x-amz-date": date }, []));
         },
       ),
-      fuzzSettings(3000),
+      fuzzSettings(1000),
     );
   });
 
@@ -446,7 +446,7 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
           expectWellFormedAnswer(parseSigV4Auth(headers, query));
         },
       ),
-      fuzzSettings(3000),
+      fuzzSettings(1000),
     );
   });
 });

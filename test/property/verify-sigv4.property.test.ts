@@ -125,7 +125,7 @@ function tampered(req: SigV4Request, how: string): SigV4Request {
       return { ...req, body: Buffer.concat([req.body ?? new Uint8Array(0), Buffer.of(0x20)]) };
     default: {
       // The last digit of the seconds changed: still inside the skew window, so only the
-        // signature can catch it.
+      // signature can catch it.
       const date = req.headers["x-amz-date"] as string;
       return {
         ...req,
@@ -145,7 +145,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
         const req = await signWithSmithy(input);
         expect(verify(req)).toEqual({ ok: true, identity: createRootIdentity(ACCESS_KEY) });
       }),
-      fuzzSettings(400),
+      fuzzSettings(150),
     );
   });
 
@@ -155,7 +155,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
         const req = await presignWithSmithy({ ...input, method: "GET", body: new Uint8Array(0) });
         expect(verify(req).ok).toBe(true);
       }),
-      fuzzSettings(300),
+      fuzzSettings(100),
     );
   });
 
@@ -168,7 +168,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
           reason: "signature does not match",
         });
       }),
-      fuzzSettings(300),
+      fuzzSettings(100),
     );
   });
 
@@ -254,7 +254,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
         });
         expect(result.ok).toBe(true);
       }),
-      fuzzSettings(400),
+      fuzzSettings(250),
     );
   });
 
@@ -292,7 +292,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
           if (!result.ok) expect(REASONS.has(result.reason), result.reason).toBe(true);
         },
       ),
-      fuzzSettings(600),
+      fuzzSettings(250),
     );
   });
 });
