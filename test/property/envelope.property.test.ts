@@ -10,6 +10,7 @@ import {
   sealEnvelope,
 } from "../../src/engine/envelope.js";
 import { isKmsError } from "../../src/engine/errors.js";
+import { isValidKeyId } from "../../src/engine/key-id.js";
 import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
 
 // The envelope decoder faces the network through Decrypt's ciphertext_blob: whatever bytes a
@@ -18,7 +19,8 @@ import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
 const keyIdChar = fc.constantFrom(
   ..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-".split(""),
 );
-const keyId = fc.string({ unit: keyIdChar, minLength: 1, maxLength: 128 });
+// Filtered through the engine's own rule, so the property follows it if the rule tightens.
+const keyId = fc.string({ unit: keyIdChar, minLength: 1, maxLength: 128 }).filter(isValidKeyId);
 const keyVersion = fc.integer({ min: 1, max: 0xffff_ffff });
 const context = fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), {
   maxKeys: 4,
