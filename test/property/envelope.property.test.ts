@@ -77,7 +77,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
         expect(parsed.keyVersion).toBe(s.keyVersion);
         expect(openEnvelope(s.material, parsed, s.aad)).toEqual(Buffer.from(s.plaintext));
       }),
-      fuzzSettings(200),
+      fuzzSettings(100),
     );
   });
 
@@ -93,7 +93,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
           }
         }
       }),
-      fuzzSettings(20),
+      fuzzSettings(10, 0.05),
     );
   });
 
@@ -106,7 +106,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
         }
         expect(isOpaqueError(decode(s, Buffer.concat([s.blob, trailer])))).toBe(true);
       }),
-      fuzzSettings(40),
+      fuzzSettings(25, 0.1),
     );
   });
 
@@ -119,7 +119,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
           true,
         );
       }),
-      fuzzSettings(200),
+      fuzzSettings(100),
     );
   });
 
@@ -155,7 +155,7 @@ describe("envelope decoder (property)", { timeout: fuzzTestTimeoutMs }, () => {
         // Nothing random authenticates under a key it never saw: only the opaque error.
         expect(isOpaqueError(decode({ material: key, aad }, bytes))).toBe(true);
       }),
-      fuzzSettings(1000),
+      fuzzSettings(600),
     );
   });
 });

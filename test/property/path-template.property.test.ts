@@ -10,7 +10,7 @@ import {
   decodeQueryComponent,
 } from "../../src/rest/percent-encoding.js";
 import { createRouteMatcher } from "../../src/rest/route-matcher.js";
-import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
+import { expectFast, fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
 import { noise, unreservedChar, wellFormedText, wirePathSegment } from "./wire-arbitraries.js";
 
 // The REST router reads the request path before anything else: path templates (parsed at
@@ -143,7 +143,7 @@ describe("path templates (property)", { timeout: fuzzTestTimeoutMs }, () => {
           expect((error as Error).message).toMatch(/^invalid path template /);
         }
       }),
-      fuzzSettings(1000),
+      fuzzSettings(400),
     );
   });
 
@@ -156,7 +156,7 @@ describe("path templates (property)", { timeout: fuzzTestTimeoutMs }, () => {
           expect(matchPathTemplate(template, path)).toEqual(captures);
         },
       ),
-      fuzzSettings(1000),
+      fuzzSettings(600),
     );
   });
 
@@ -172,7 +172,7 @@ describe("path templates (property)", { timeout: fuzzTestTimeoutMs }, () => {
           expect(matchPathTemplate(template, `${path}/${extra}`)).toBeUndefined();
         },
       ),
-      fuzzSettings(500),
+      fuzzSettings(300),
     );
   });
 
@@ -196,7 +196,43 @@ describe("path templates (property)", { timeout: fuzzTestTimeoutMs }, () => {
           }
         },
       ),
-      fuzzSettings(1500),
+      fuzzSettings(600),
+    );
+  });
+});
+
+describe("path templates on maximal inputs (property)", { timeout: fuzzTestTimeoutMs }, () => {
+  it("parse and match 16 KiB inputs in bounded time", () => {
+    const chunk = fc.oneof(
+      noise(6),
+      wirePathSegment,
+      fc.constantFrom("/", "{a", "=*", "**", ":v", "%"),
+    );
+    const templates = [
+      "/a/{x=**}:v",
+      "/{x=*}/{y=a/*}/**",
+      "/rustfs/admin/v3/kms/keys/{key_id}",
+    ].map(parsePathTemplate);
+    fc.assert(
+      fc.property(chunk, (c) => {
+        const long = c.repeat(Math.ceil(16_000 / Math.max(1, c.length))).slice(0, 16_000);
+        expectFast(
+          () => {
+            try {
+              parsePathTemplate(`/${long}`);
+            } catch {
+              // Refusing is fine; only the time counts here.
+            }
+          },
+          250,
+          "parsePathTemplate",
+        );
+        for (const t of templates) {
+          expectFast(() => matchPathTemplate(t, `/a/${long}`), 250, "matchPathTemplate");
+        }
+        expectFast(() => canonicalizePathSegment(long), 250, "canonicalizePathSegment");
+      }),
+      fuzzSettings(25, 0.05),
     );
   });
 });
@@ -212,7 +248,7 @@ describe("REST percent-decoding (property)", { timeout: fuzzTestTimeoutMs }, () 
         expect(canonical).toBe(encodeRfc3986(percentDecode(raw) as Uint8Array));
         expect(canonicalizePathSegment(canonical)).toBe(canonical);
       }),
-      fuzzSettings(1500),
+      fuzzSettings(600),
     );
   });
 
@@ -226,7 +262,7 @@ describe("REST percent-decoding (property)", { timeout: fuzzTestTimeoutMs }, () 
         expect(decodeQueryComponent(encoded)).toBe(text);
         expect(decodeQueryComponent(encoded.replaceAll("%20", "+"))).toBe(text);
       }),
-      fuzzSettings(1000),
+      fuzzSettings(600),
     );
   });
 
@@ -244,7 +280,7 @@ describe("REST percent-decoding (property)", { timeout: fuzzTestTimeoutMs }, () 
           }
         }
       }),
-      fuzzSettings(1500),
+      fuzzSettings(600),
     );
   });
 });
@@ -286,7 +322,7 @@ describe("route matcher over KmsAdminService (property)", { timeout: fuzzTestTim
           expect(matching).toEqual([]);
         }
       }),
-      fuzzSettings(1500),
+      fuzzSettings(600),
     );
   });
 });

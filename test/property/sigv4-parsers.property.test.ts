@@ -11,7 +11,7 @@ import {
 import { parseAmzDate, parseSigV4Auth } from "../../src/auth/parse-sigv4-auth.js";
 import { payloadHashCandidates } from "../../src/auth/payload-hash.js";
 import { encodeRfc3986, percentDecode } from "../../src/auth/percent-encoding.js";
-import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
+import { expectFast, fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
 import { noise, unreservedChar, wellFormedText, wirePathSegment } from "./wire-arbitraries.js";
 
 // The SigV4 parsers read bytes an unauthenticated caller chooses. Each must answer (a value,
@@ -67,7 +67,7 @@ describe("SigV4 percent-encoding (property)", { timeout: fuzzTestTimeoutMs }, ()
         expect(encoded).toMatch(RFC3986_ENCODED);
         expect(percentDecode(encoded, plus)).toEqual(Buffer.from(bytes));
       }),
-      fuzzSettings(500),
+      fuzzSettings(300),
     );
   });
 
@@ -80,7 +80,7 @@ describe("SigV4 percent-encoding (property)", { timeout: fuzzTestTimeoutMs }, ()
         );
         expect(encodeRfc3986(text)).toBe(reference);
       }),
-      fuzzSettings(500),
+      fuzzSettings(300),
     );
   });
 
@@ -93,7 +93,7 @@ describe("SigV4 percent-encoding (property)", { timeout: fuzzTestTimeoutMs }, ()
           expect(Buffer.from(decoded).toString("utf8")).toBe(text);
         }
       }),
-      fuzzSettings(1000),
+      fuzzSettings(600),
     );
   });
 });
@@ -125,7 +125,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
         // Pairs with an empty key and value vanish in the join, so compare re-canonicalized.
         expect(canonicalQuery(splitQuery(canonical))).toBe(canonical);
       }),
-      fuzzSettings(800),
+      fuzzSettings(500),
     );
   });
 
@@ -145,7 +145,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
           expect(uri.split("/").length).toBe((path === "" ? "/" : path).split("/").length);
         }
       }),
-      fuzzSettings(800),
+      fuzzSettings(500),
     );
   });
 
@@ -173,7 +173,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
         expect(lines.pop()).toBe("");
         expect(lines.map((l) => l.slice(0, l.indexOf(":")))).toEqual(signed);
       }),
-      fuzzSettings(800),
+      fuzzSettings(500),
     );
   });
 
@@ -190,7 +190,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
         );
         expect(out).toBe(reference.join(","));
       }),
-      fuzzSettings(800),
+      fuzzSettings(500),
     );
   });
 
@@ -213,7 +213,7 @@ describe("SigV4 canonicalizer (property)", { timeout: fuzzTestTimeoutMs }, () =>
           expect(result.reason.length).toBeLessThan(80);
         }
       }),
-      fuzzSettings(500),
+      fuzzSettings(300),
     );
   });
 });
@@ -250,7 +250,7 @@ describe("SigV4 date parser (property)", { timeout: fuzzTestTimeoutMs }, () => {
           reference.toISOString().replace(/\.\d{3}Z$/, "Z") === iso;
         expect(ms).toBe(real ? reference.getTime() : undefined);
       }),
-      fuzzSettings(1000),
+      fuzzSettings(600),
     );
   });
 });
@@ -350,7 +350,7 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
         );
         expectParsedAs(result, p, false);
       }),
-      fuzzSettings(500),
+      fuzzSettings(300),
     );
   });
 
@@ -402,7 +402,7 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
           }
         },
       ),
-      fuzzSettings(500),
+      fuzzSettings(300),
     );
   });
 
@@ -422,7 +422,7 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
           expectWellFormedAnswer(parseSigV4Auth({ authorization, "x-amz-date": date }, []));
         },
       ),
-      fuzzSettings(1000),
+      fuzzSettings(600),
     );
   });
 
@@ -457,7 +457,57 @@ describe("SigV4 Authorization header and presigned query parser (property)", {
           expectWellFormedAnswer(parseSigV4Auth(headers, query));
         },
       ),
-      fuzzSettings(1000),
+      fuzzSettings(600),
+    );
+  });
+});
+
+/** repeatTo repeats a chunk until the string is exactly `length` long. */
+const repeatTo = (chunk: string, length: number) =>
+  chunk.length === 0 ? "" : chunk.repeat(Math.ceil(length / chunk.length)).slice(0, length);
+
+describe("SigV4 parsers on maximal inputs (property)", { timeout: fuzzTestTimeoutMs }, () => {
+  // Node bounds the request line and headers to 16 KiB; the verifier bounds the query to 1000
+  // pairs and the Authorization header to 4096 characters. Repeated random chunks are what
+  // drive a backtracking pattern or a quadratic loop to its worst case.
+  const chunk = fc.oneof(
+    noise(6),
+    fc.constantFrom("a;", ";", "Credential=a/", "SignedHeaders=host;", ", ", "%", "%4", "=", "/"),
+  );
+
+  it("parseSigV4Auth answers a 4096-character header in bounded time", () => {
+    fc.assert(
+      fc.property(chunk, chunk, (a, b) => {
+        const authorization = `AWS4-HMAC-SHA256 Credential=${repeatTo(a, 1500)}, SignedHeaders=${repeatTo(b, 1500)}, Signature=${"0".repeat(64)}`;
+        const result = expectFast(
+          () => parseSigV4Auth({ authorization, "x-amz-date": repeatTo(a, 4096) }, []),
+          250,
+          "parseSigV4Auth",
+        );
+        expectWellFormedAnswer(result);
+      }),
+      fuzzSettings(25, 0.05),
+    );
+  });
+
+  it("the canonicalizer handles 1000 query pairs and a 16 KiB path in bounded time", () => {
+    fc.assert(
+      fc.property(chunk, chunk, fc.boolean(), (a, b, plusAsSpace) => {
+        const rawQuery = Array.from(
+          { length: 1000 },
+          (_, i) => `${repeatTo(a, 6)}${i}=${repeatTo(b, 8)}`,
+        ).join("&");
+        expectFast(
+          () => canonicalQuery(splitQuery(rawQuery), { plusAsSpace }),
+          250,
+          "canonicalQuery",
+        );
+        const rawPath = `/${repeatTo(`${a}/${b}`, 16_000)}`;
+        expectFast(() => [...canonicalUris(rawPath)], 250, "canonicalUris");
+        const pairs = Array.from({ length: 1000 }, (): [string, string] => [`X${a}`, b]);
+        expectWellFormedAnswer(expectFast(() => parseSigV4Auth({}, pairs), 250, "presigned query"));
+      }),
+      fuzzSettings(25, 0.05),
     );
   });
 });

@@ -145,7 +145,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
         const req = await signWithSmithy(input);
         expect(verify(req)).toEqual({ ok: true, identity: createRootIdentity(ACCESS_KEY) });
       }),
-      fuzzSettings(150),
+      fuzzSettings(100),
     );
   });
 
@@ -155,7 +155,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
         const req = await presignWithSmithy({ ...input, method: "GET", body: new Uint8Array(0) });
         expect(verify(req).ok).toBe(true);
       }),
-      fuzzSettings(100),
+      fuzzSettings(75),
     );
   });
 
@@ -168,7 +168,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
           reason: "signature does not match",
         });
       }),
-      fuzzSettings(100),
+      fuzzSettings(75),
     );
   });
 
@@ -254,7 +254,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
         });
         expect(result.ok).toBe(true);
       }),
-      fuzzSettings(250),
+      fuzzSettings(200),
     );
   });
 
@@ -292,7 +292,7 @@ describe("verifySigV4 end to end (property)", { timeout: fuzzTestTimeoutMs }, ()
           if (!result.ok) expect(REASONS.has(result.reason), result.reason).toBe(true);
         },
       ),
-      fuzzSettings(250),
+      fuzzSettings(200),
     );
   });
 });
