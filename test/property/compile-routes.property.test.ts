@@ -91,7 +91,7 @@ describe("compileRoutes (property)", { timeout: fuzzTestTimeoutMs }, () => {
           );
         }
       }),
-      fuzzSettings(150),
+      fuzzSettings(150, 0.1),
     );
   });
 });
@@ -201,7 +201,7 @@ describe("REST path variables round-trip (property)", { timeout: fuzzTestTimeout
           ...(inner === undefined ? {} : { inner: { name: inner.value } }),
         });
       }),
-      fuzzSettings(150),
+      fuzzSettings(150, 0.1),
     );
   });
 });
