@@ -69,7 +69,11 @@ export function parseAmzDate(value: string): number | undefined {
   // Date.UTC would silently roll 20240231 over into March.
   if (mo < 1 || mo > 12 || d < 1 || d > (DAYS_IN_MONTH[mo - 1] as number) + leap) return undefined;
   if (h > 23 || mi > 59 || s > 59) return undefined;
-  return Date.UTC(y, mo - 1, d, h, mi, s);
+  // Not Date.UTC either: it reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, 0);
+  return date.getTime();
 }
 
 /** presignParams picks the X-Amz-* parameters out of the query; a repeated one is an error. */

@@ -29,16 +29,23 @@ export const fuzzSeed = (() => {
 export const fuzzRunsOverride = positiveInteger("KMS_FUZZ_RUNS", process.env.KMS_FUZZ_RUNS);
 
 /**
- * fuzzRuns is how many cases a property generates: KMS_FUZZ_RUNS when set, else its own CI
- * default, sized so that all property files together stay well under 20 s on one core.
+ * fuzzRuns is how many cases a property generates: its own CI default, sized so that all
+ * property files together stay well under 20 s on one core; in long mode KMS_FUZZ_RUNS times
+ * `longModeShare` (at least 1). The share is 1 except for properties whose single case does
+ * the work of hundreds (every bit flip of an envelope, a 1 MiB body), so that long mode stays
+ * a matter of minutes.
  */
-export function fuzzRuns(ciDefault: number): number {
-  return fuzzRunsOverride ?? ciDefault;
+export function fuzzRuns(ciDefault: number, longModeShare = 1): number {
+  return fuzzRunsOverride === undefined
+    ? ciDefault
+    : Math.max(1, Math.round(fuzzRunsOverride * longModeShare));
 }
 
 /**
- * fuzzTestTimeoutMs is the vitest timeout for one property: generous in long mode, and in CI
- * short enough that a hang (a sync loop fast-check cannot interrupt) fails the test.
+ * fuzzTestTimeoutMs is the vitest timeout for one property: 20 s in CI, so a property that
+ * slows down by an order of magnitude fails instead of stretching the run; an hour in long
+ * mode. Neither can interrupt a synchronous endless loop (no timer fires while it runs):
+ * expectFast covers the form such a hang takes in practice, work that outgrows its input.
  */
 export const fuzzTestTimeoutMs = fuzzRunsOverride === undefined ? 20_000 : 3_600_000;
 
@@ -46,13 +53,42 @@ export const fuzzTestTimeoutMs = fuzzRunsOverride === undefined ? 20_000 : 3_600
  * fuzzSettings are the fast-check parameters every property test uses: the fixed seed, the
  * number of runs, and for asynchronous properties a per-case timeout so a case that never
  * settles fails as a hang instead of stalling the suite. `verbose` makes a failure print the
- * shrunk counterexample and the path to replay it.
+ * shrunk counterexample and the path to replay it. See fuzzRuns for the number of runs.
  */
-export function fuzzSettings<T>(ciDefaultRuns: number): Parameters<T> {
+export function fuzzSettings<T>(ciDefaultRuns: number, longModeShare = 1): Parameters<T> {
   return {
     seed: fuzzSeed,
-    numRuns: fuzzRuns(ciDefaultRuns),
-    timeout: 2_000,
+    numRuns: fuzzRuns(ciDefaultRuns, longModeShare),
+    // Far above any single case (the costliest, a 1 MiB body, takes well under a second), so
+    // only a case that never settles trips it, however loaded the machine.
+    timeout: 10_000,
     verbose: 1,
   };
+}
+
+/**
+ * expectFast runs fn (awaiting it when it returns a promise) and fails when it takes longer
+ * than budgetMs. A synchronous parser that loops forever cannot be interrupted in-process, so
+ * the properties that feed parsers their largest allowed inputs use this to catch what makes a
+ * hang in practice: work that grows faster than the input (backtracking regular expressions,
+ * quadratic loops). The budgets are orders of magnitude above the normal cost, so a loaded CI
+ * machine does not make them flaky.
+ */
+export function expectFast<T>(fn: () => T, budgetMs: number, what: string): T {
+  const start = performance.now();
+  const check = () => {
+    const elapsed = performance.now() - start;
+    if (elapsed > budgetMs) {
+      throw new Error(`${what} took ${elapsed.toFixed(1)} ms, over the ${budgetMs} ms budget`);
+    }
+  };
+  const result = fn();
+  if (result instanceof Promise) {
+    return result.then((value: unknown) => {
+      check();
+      return value;
+    }) as T;
+  }
+  check();
+  return result;
 }
