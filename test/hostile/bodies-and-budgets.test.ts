@@ -1,4 +1,3 @@
-import http2 from "node:http2";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayProcess } from "../helpers/gateway-process.js";
@@ -16,7 +15,6 @@ import {
   hashedBadAuth,
   logEntries,
   MiB,
-  preauthBudgetBytes,
   type RawExchange,
   rawHttp1,
   rawRequest,
@@ -30,7 +28,8 @@ import {
 // deadline (1 s here). A request whose x-amz-content-sha256 lets the
 // signature be checked on the headers is refused before its body is read; one
 // without it (curl --aws-sigv4) is read under the pre-authentication budget
-// (4 MiB here) and refused with 503 + Retry-After beyond it.
+// (4 MiB here) and refused with 503 + Retry-After beyond it. The large
+// pinning attacks of the issue are in memory-pinning.test.ts.
 
 let gw: GatewayProcess;
 beforeAll(async () => {
@@ -42,14 +41,6 @@ afterAll(async () => {
 });
 
 const restPath = `${apiPrefix}/generate-data-key`;
-/** h1Pinners and h2Pinners are how many connections / streams each pinning attack opens (as in the issue). */
-const h1Pinners = 100;
-const h2Pinners = 120;
-/** pinBound is the RSS growth the pinning attacks may cause: the budget plus room for sockets and GC. */
-const pinBound = preauthBudgetBytes + 20 * MiB;
-/** almostMiB is one byte short of a 1 MiB body: the whole allowed body but its end. */
-const almostMiB = Buffer.alloc(MiB - 1, "{");
-
 /** expectTimedOut asserts a JSON 408 RequestTimeout at (not before) the deadline, then a close. */
 function expectTimedOut(ex: RawExchange): void {
   expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
@@ -58,16 +49,6 @@ function expectTimedOut(ex: RawExchange): void {
   expect(res.headers.connection).toBe("close");
   expect(ex.closedByServer).toBe(true);
   expect(ex.elapsedMs).toBeGreaterThanOrEqual(bodyTimeoutMs * 0.9);
-}
-
-/** expectBudgetOrDeadline asserts a pinning request ended in 503 + Retry-After (over budget) or 408. */
-function expectBudgetOrDeadline(status: number, headers: Record<string, unknown>, body: Buffer) {
-  expect([408, 503], `answered ${status}: ${body.toString().slice(0, 120)}`).toContain(status);
-  if (status === 503) {
-    expect(headers["retry-after"]).toBe("1");
-    const { code } = JSON.parse(body.toString()) as { code: string };
-    expect(code).toBe("ServiceUnavailable");
-  }
 }
 
 describe("stalled bodies over HTTP/1.1", () => {
@@ -132,148 +113,6 @@ describe("stalled bodies over HTTP/1.1", () => {
       ),
     );
     // guardEachCase checks the log for error-level lines.
-  });
-});
-
-describe("memory pinning by unsigned bodies", () => {
-  it(`${h1Pinners} HTTP/1.1 connections each stalling 1 byte short of 1 MiB (no x-amz-content-sha256): bounded memory, 503 over budget or 408`, async () => {
-    const rss = sampleRss(gw);
-    const results = await underAttack(
-      gw,
-      () =>
-        Promise.all(
-          Array.from({ length: h1Pinners }, () =>
-            rawHttp1(
-              gw.port,
-              (socket) => {
-                socket.write(
-                  rawRequest("POST", restPath, {
-                    "content-type": "application/json",
-                    "content-length": String(MiB),
-                    ...curlStyleAuth(),
-                  }),
-                );
-                socket.write(almostMiB);
-              },
-              { responses: 1 },
-            ),
-          ),
-        ),
-      300,
-    );
-    expectRssGrowthBelow(rss.stop(), pinBound);
-    const statuses = results.map((ex) => ex.responses.at(0)?.status ?? "none");
-    expect(statuses.filter((s) => s === "none").length, "connections left unanswered").toBe(0);
-    for (const ex of results) {
-      const res = ex.responses[0] as Http1Response;
-      expectBudgetOrDeadline(res.status, res.headers, res.body);
-    }
-    expect(statuses, "100+ MiB over a 4 MiB budget must meet the budget").toContain(503);
-  });
-
-  it(`${h1Pinners} HTTP/1.1 connections each stalling 1 MiB with a hashed but bad signature: bounded memory, all 401 at once`, async () => {
-    const rss = sampleRss(gw);
-    const results = await underAttack(gw, () =>
-      Promise.all(
-        Array.from({ length: h1Pinners }, () =>
-          rawHttp1(
-            gw.port,
-            (socket) => {
-              socket.write(
-                rawRequest("POST", restPath, {
-                  "content-type": "application/json",
-                  "content-length": String(MiB),
-                  ...hashedBadAuth(),
-                }),
-              );
-              socket.write(almostMiB);
-            },
-            { responses: 1 },
-          ),
-        ),
-      ),
-    );
-    expectRssGrowthBelow(rss.stop(), pinBound);
-    for (const ex of results) {
-      expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
-      expectRestError(ex.responses[0] as Http1Response, 401);
-      expect(ex.elapsedMs).toBeLessThan(bodyTimeoutMs * 0.8 + 1000);
-    }
-  });
-
-  /** pinH2 opens h2Pinners streams on one h2c session, each stalling almost 1 MiB. */
-  async function pinH2(auth: Record<string, string>) {
-    const session = http2.connect(gw.url);
-    session.on("error", () => {});
-    try {
-      return await Promise.all(
-        Array.from(
-          { length: h2Pinners },
-          () =>
-            new Promise<{
-              status: number | undefined;
-              headers: Record<string, unknown>;
-              body: Buffer;
-              ms: number;
-            }>((resolve) => {
-              const started = performance.now();
-              const stream = session.request(
-                {
-                  ":method": "POST",
-                  ":path": restPath,
-                  "content-type": "application/json",
-                  "content-length": String(MiB),
-                  ...auth,
-                },
-                { endStream: false },
-              );
-              stream.write(almostMiB);
-              const chunks: Buffer[] = [];
-              let status: number | undefined;
-              let headers: Record<string, unknown> = {};
-              stream.on("response", (h) => {
-                headers = h;
-                status = Number(h[":status"]);
-              });
-              stream.on("data", (c: Buffer) => chunks.push(c));
-              stream.on("error", () => {});
-              const done = () => {
-                clearTimeout(timer);
-                resolve({
-                  status,
-                  headers,
-                  body: Buffer.concat(chunks),
-                  ms: performance.now() - started,
-                });
-              };
-              const timer = setTimeout(done, answerBoundMs);
-              stream.once("close", done);
-            }),
-        ),
-      );
-    } finally {
-      session.destroy();
-    }
-  }
-
-  it(`${h2Pinners} h2 streams each stalling 1 byte short of 1 MiB (no x-amz-content-sha256): bounded memory, 503 over budget or 408`, async () => {
-    const rss = sampleRss(gw);
-    const answers = await underAttack(gw, () => pinH2(curlStyleAuth()), 300);
-    expectRssGrowthBelow(rss.stop(), pinBound);
-    const statuses = answers.map((a) => a.status ?? "none");
-    expect(statuses.filter((s) => s === "none").length, "streams left unanswered").toBe(0);
-    for (const a of answers) expectBudgetOrDeadline(a.status ?? 0, a.headers, a.body);
-    expect(statuses, "100+ MiB over a 4 MiB budget must meet the budget").toContain(503);
-  });
-
-  it(`${h2Pinners} h2 streams each stalling 1 MiB with a hashed but bad signature: bounded memory, all 401 at once`, async () => {
-    const rss = sampleRss(gw);
-    const answers = await underAttack(gw, () => pinH2(hashedBadAuth()));
-    expectRssGrowthBelow(rss.stop(), pinBound);
-    for (const a of answers) {
-      expect(a.status, `no answer within ${answerBoundMs} ms`).toBe(401);
-      expect(a.ms).toBeLessThan(bodyTimeoutMs * 0.8 + 1000);
-    }
   });
 });
 
@@ -350,7 +189,8 @@ describe("unsigned flood", () => {
     const lines = logEntries(gw.logLines.slice(mark));
     const authFailures = lines.filter((l) => l.message === "request" && l.status === 401);
     expect(authFailures.length, "access lines for 200 identical auth failures").toBeLessThan(50);
-    expect(authFailures.some((l) => typeof l.authError === "string")).toBe(true);
+    // The reason is logged (at least once; later identical ones may be summarised).
+    expect(logEntries(gw.logLines).some((l) => typeof l.authError === "string")).toBe(true);
   });
 });
 
