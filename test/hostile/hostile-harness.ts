@@ -370,8 +370,9 @@ export async function expectAliveAndQuiet(gw: GatewayProcess): Promise<void> {
 /**
  * curlStyleAuth returns headers of a plausible SigV4 request as curl
  * --aws-sigv4 sends it: an Authorization for the real access key and a
- * current date, but no x-amz-content-sha256, so the gateway must read the
- * body to hash it before it can tell the signature is wrong.
+ * current date, the content-type it signs, but no x-amz-content-sha256, so
+ * the gateway must read the body to hash it before it can tell the signature
+ * is wrong.
  */
 export function curlStyleAuth(): Record<string, string> {
   const amzDate = new Date()
@@ -380,6 +381,8 @@ export function curlStyleAuth(): Record<string, string> {
     .replace(/\.\d{3}/, "");
   const day = amzDate.slice(0, 8);
   return {
+    // Every header the signature names is present, so nothing but the body can refute it.
+    "content-type": "application/json",
     "x-amz-date": amzDate,
     authorization: `AWS4-HMAC-SHA256 Credential=${testCredentials.accessKeyId}/${day}/us-east-1/s3/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=${"0".repeat(64)}`,
   };

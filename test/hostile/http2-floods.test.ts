@@ -43,8 +43,13 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-/** closeAfterGoawayMs is how long the socket may stay open after an error GOAWAY ("at once"). */
-const closeAfterGoawayMs = 1000;
+/**
+ * closeAfterGoawayMs is how long the socket may stay open after an error
+ * GOAWAY: "at once" (RFC 9113 §5.4.1), allowing for a server that can only
+ * notice nghttp2's GOAWAY by probing the session (about 1.5 s) on a loaded
+ * machine. Node's own behaviour is the 120 s idle timeout.
+ */
+const closeAfterGoawayMs = 2500;
 
 /** FloodResult is how a bounded flood ended. */
 interface FloodResult {
@@ -125,7 +130,7 @@ function expectFloodCutOff(result: FloodResult): void {
 const restPath = `${apiPrefix}/generate-data-key`;
 
 describe("floods", () => {
-  it("rapid reset: HEADERS then RST_STREAM, 3000 times, ends in an error GOAWAY and a closed socket", async () => {
+  it("rapid reset: HEADERS then RST_STREAM, 3000 times, is cut off: the socket is closed", async () => {
     const rss = sampleRss(gw);
     const result = await underAttack(gw, async () => {
       const conn = await connectRawH2(gw.port);
@@ -148,11 +153,9 @@ describe("floods", () => {
       );
     });
     expectRssGrowthBelow(rss.stop(), 32 * MiB);
-    expectErrorGoawayAndClose(result, [
-      h2ErrorCode.enhanceYourCalm,
-      h2ErrorCode.protocolError,
-      h2ErrorCode.internalError,
-    ]);
+    // The server may destroy the socket while the flood is still being written;
+    // the client's kernel then drops the GOAWAY, so only the close is required.
+    expectFloodCutOff(result);
   });
 
   it.each([
