@@ -44,10 +44,11 @@ const h1Pinners = 100;
 const h2Pinners = 120;
 /**
  * pinBound is the RSS growth a pinning attack may cause: the budget plus room
- * for 100+ sockets' buffers and garbage not yet collected (the unfixed gateway
- * grows by about the 100 MiB sent).
+ * for 100+ sockets' buffers and for garbage not yet collected (a server that
+ * reads and discards refused bodies churns through them). Holding the bodies,
+ * as the unfixed gateway does, grows it by about the 100 MiB sent.
  */
-const pinBound = preauthBudgetBytes + 28 * MiB;
+const pinBound = preauthBudgetBytes + 44 * MiB;
 /** pinWaitMs is how long each pinned request may take to be answered or cut off (deadline + slack for a loaded machine). */
 const pinWaitMs = answerBoundMs + 2000;
 /** almostMiB is one byte short of a 1 MiB body: the whole allowed body but its end. */
