@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testCredentials } from "./signed-fetch.js";
@@ -10,6 +10,10 @@ export interface GatewayProcess {
   port: number;
   dataDir: string;
   child: ChildProcess;
+  /** The process id of the gateway itself (node runs src/cli.ts in this very process). */
+  pid: number;
+  /** rssBytes reads the gateway's resident set size (VmRSS) from /proc/<pid>/status. */
+  rssBytes(): number;
   /** Every line the process wrote to stderr so far (its JSON log). */
   logLines: string[];
   /** stop sends a signal and resolves with the exit code. */
@@ -149,6 +153,8 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
     port: Number(new URL(url).port),
     dataDir,
     child,
+    pid: child.pid ?? -1,
+    rssBytes: () => readRssBytes(child.pid ?? -1),
     logLines,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) {
@@ -157,4 +163,12 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
       return exited;
     },
   };
+}
+
+/** readRssBytes is a process's VmRSS from /proc (Linux), in bytes. */
+export function readRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (match?.[1] === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
 }
