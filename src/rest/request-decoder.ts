@@ -4,6 +4,7 @@ import { isFieldError } from "@bufbuild/protobuf/reflect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { checkRequestJson, isDecimalInteger } from "./check-request-json.js";
 import type { CompiledRoute } from "./compile-routes.js";
+import { exceedsJsonDepth, maxJsonDepth } from "./json-depth.js";
 import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
 
 /**
@@ -107,6 +108,9 @@ function readBody(route: CompiledRoute, body: Uint8Array): JsonObject {
   }
   if (blank) {
     return {};
+  }
+  if (exceedsJsonDepth(text)) {
+    throw invalid(`JSON nests deeper than ${maxJsonDepth} levels`);
   }
   let parsed: JsonValue;
   try {

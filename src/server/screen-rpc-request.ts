@@ -16,6 +16,7 @@ import {
   FORBIDDEN_MAP_KEY,
   forbiddenMapKey,
 } from "../rest/check-request-json.js";
+import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
 import { errorCodeHeader } from "../service/connect-error-from-kms.js";
 import { bodyLimitBytes } from "./read-body.js";
 
@@ -256,11 +257,23 @@ async function inflate(codec: "gzip" | "br", bytes: Uint8Array): Promise<Uint8Ar
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** checkJson applies checkRequestJson; JSON that does not parse is left to connect's own error. */
+/**
+ * checkJson refuses JSON nested too deeply to parse cheaply, then applies
+ * checkRequestJson; JSON that does not parse is left to connect's own error.
+ */
 function checkJson(input: DescMessage, message: Uint8Array): void {
+  let text: string;
+  try {
+    text = utf8.decode(message);
+  } catch {
+    return;
+  }
+  if (exceedsJsonDepth(text)) {
+    throw invalid(`JSON nests deeper than ${maxJsonDepth} levels`);
+  }
   let parsed: JsonValue;
   try {
-    parsed = JSON.parse(utf8.decode(message)) as JsonValue;
+    parsed = JSON.parse(text) as JsonValue;
   } catch {
     return;
   }

@@ -115,3 +115,14 @@ describe("REST integers", () => {
     expect((res.json as { message: string }).message).toMatch(/cache_ttl_seconds/);
   });
 });
+
+describe("REST JSON depth", () => {
+  it("refuses a deeply nested body with 400 before parsing it", async () => {
+    const { send, calls } = setup();
+    const deep = `{"key_id":"k","encryption_context":${"[".repeat(200_000)}${"]".repeat(200_000)}}`;
+    const res = await send("POST", `${P}/generate-data-key`, deep);
+    expect(res.status).toBe(400);
+    expect((res.json as { message: string }).message).toMatch(/nests deeper than 32 levels/);
+    expect(calls).toHaveLength(0);
+  });
+});
