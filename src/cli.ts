@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { createStaticCredentialStore, rootCredentialsFromEnv } from "./auth/credential-store.js";
 import { createRootIdentity } from "./auth/identity.js";
