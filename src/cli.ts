@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createStaticCredentialStore, rootCredentialsFromEnv } from "./auth/credential-store.js";

@@ -3,12 +3,14 @@ import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aws4Fetch } from "../helpers/aws4-fetch.js";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
 import { testCredentials } from "../helpers/signed-fetch.js";
 import { signRpc } from "../helpers/sigv4-headers.js";
 
-// Clients that share no code with the gateway: buf curl (Go) through server
-// reflection, @grpc/grpc-js with its own HTTP/2 stack, and botocore's signer.
+// Clients that share no code with the gateway, all from npm: buf curl (Go)
+// through server reflection, @grpc/grpc-js with its own HTTP/2 stack, and the
+// aws4 signer. botocore's signer (a system package) is in test/interop/.
 
 const run = promisify(execFile);
 const root = new URL("../..", import.meta.url).pathname;
@@ -162,23 +164,14 @@ describe("@grpc/grpc-js as an independent client", () => {
   });
 });
 
-describe("botocore's signer", () => {
+describe("aws4's signer (npm)", () => {
   it("is accepted for a POST with a body and a GET", async () => {
-    const script = `${root}test/e2e/fixtures/botocore-client.py`;
-    const post = await run(
-      "/usr/bin/python3",
-      [script, "POST", `${gw.url}/rustfs/admin/v3/kms/keys`, '{"Tags":{"name":"botocore-key"}}'],
-      { env: env() },
-    );
-    expect(post.stdout.split("\n")[0]).toBe("200");
-    const get = await run(
-      "/usr/bin/python3",
-      [script, "GET", `${gw.url}/rustfs/admin/v3/kms/keys/botocore-key`],
-      { env: env() },
-    );
-    expect(get.stdout.split("\n")[0]).toBe("200");
-    expect(JSON.parse(get.stdout.split("\n")[1] ?? "")).toMatchObject({
-      key_metadata: { key_id: "botocore-key" },
+    const post = await aws4Fetch(gw.url, "POST", "/rustfs/admin/v3/kms/keys", {
+      body: '{"Tags":{"name":"aws4-key"}}',
     });
+    expect(post.status).toBe(200);
+    const get = await aws4Fetch(gw.url, "GET", "/rustfs/admin/v3/kms/keys/aws4-key");
+    expect(get.status).toBe(200);
+    expect(get.json).toMatchObject({ key_metadata: { key_id: "aws4-key" } });
   });
 });

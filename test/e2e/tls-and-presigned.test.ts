@@ -1,5 +1,3 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Hash } from "@smithy/hash-node";
@@ -12,9 +10,9 @@ import { testCredentials } from "../helpers/signed-fetch.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 
 // The CLI's --tls-cert/--tls-key (TLS with ALPN h2 and http/1.1 on one port),
-// and SigV4's presigned form, end to end.
+// and SigV4's presigned form, end to end. The same TLS port driven by the real
+// curl is in test/interop/tls-curl.test.ts.
 
-const run = promisify(execFile);
 const statusPath = "/rustfs/admin/v3/kms/status";
 
 describe("TLS with ALPN through the CLI flags", () => {
@@ -26,25 +24,6 @@ describe("TLS with ALPN through the CLI flags", () => {
   });
   afterAll(async () => {
     await gw?.stop();
-  });
-
-  it.each(["--http1.1", "--http2"])("serves signed REST with curl %s", async (version) => {
-    expect(gw.url).toMatch(/^https:/);
-    const { stdout } = await run("curl", [
-      "-sS",
-      "--insecure",
-      version,
-      "-w",
-      "\\n%{http_version}",
-      "--aws-sigv4",
-      "aws:amz:us-east-1:s3",
-      "--user",
-      `${testCredentials.accessKeyId}:${testCredentials.secretAccessKey}`,
-      `${gw.url}${statusPath}`,
-    ]);
-    const [body, httpVersion] = stdout.split("\n");
-    expect(JSON.parse(body ?? "")).toMatchObject({ status: "Running" });
-    expect(httpVersion).toBe(version === "--http2" ? "2" : "1.1");
   });
 
   it("serves gRPC over TLS", async () => {

@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 
-/** SelfSignedCert is a throwaway certificate for localhost / 127.0.0.1, on disk and in memory. */
+/** SelfSignedCert is a test-only certificate for localhost / 127.0.0.1 / ::1, on disk and in memory. */
 export interface SelfSignedCert {
   dir: string;
   certPath: string;
@@ -13,32 +11,20 @@ export interface SelfSignedCert {
   key: Buffer;
 }
 
+/** The committed fixture (see test/fixtures/tls/README.md for how it was made). */
+const fixtureDir = new URL("../fixtures/tls/", import.meta.url);
+
 /**
- * makeSelfSignedCert makes a P-256 certificate valid for a day with the real
- * openssl CLI (part of Debian's base image; .ci/run installs it if missing).
+ * makeSelfSignedCert copies the committed test certificate and its key into a
+ * fresh temporary directory (the caller may delete it) and reads them. The
+ * certificate is a fixture rather than generated per run so that `npm test`
+ * needs no `openssl` binary, only Node.
  */
 export async function makeSelfSignedCert(): Promise<SelfSignedCert> {
   const dir = await mkdtemp(join(tmpdir(), "kms-gateway-tls-"));
   const certPath = join(dir, "cert.pem");
   const keyPath = join(dir, "key.pem");
-  await promisify(execFile)("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    "-days",
-    "1",
-    "-keyout",
-    keyPath,
-    "-out",
-    certPath,
-  ]);
+  await copyFile(new URL("cert.pem", fixtureDir), certPath);
+  await copyFile(new URL("key.pem", fixtureDir), keyPath);
   return { dir, certPath, keyPath, cert: await readFile(certPath), key: await readFile(keyPath) };
 }

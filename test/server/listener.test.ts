@@ -1,42 +1,16 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
-import { join } from "node:path";
 import { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
-import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createListener, type Listener, type ListenerHandler } from "../../src/server/listener.js";
 import { makeSelfSignedCert } from "../helpers/self-signed-cert.js";
-
-const run = promisify(execFile);
-
-/** echo answers with what it saw, so tests can check the protocol and that no byte was lost. */
-const echo: ListenerHandler = (req, res) => {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  req.on("data", (chunk: Buffer) => {
-    bytes += chunk.length;
-    hash.update(chunk);
-  });
-  req.on("end", () => {
-    res.setHeader("content-type", "application/json");
-    res.end(
-      JSON.stringify({
-        httpVersion: req.httpVersion,
-        method: req.method,
-        url: req.url,
-        bytes,
-        sha256: hash.digest("hex"),
-      }),
-    );
-  });
-};
+import { type Echoed, echo } from "./fixtures/echo-handler.js";
 
 /** Handler whose `/slow` requests wait until released, reporting when they arrive. */
 function slowHandler() {
@@ -53,14 +27,6 @@ function slowHandler() {
   };
   const nextArrival = () => new Promise<void>((resolve) => arrived.push(resolve));
   return { handler, release, nextArrival };
-}
-
-interface Echoed {
-  httpVersion: string;
-  method: string;
-  url: string;
-  bytes: number;
-  sha256: string;
 }
 
 const listeners: Listener[] = [];
@@ -172,20 +138,6 @@ describe("cleartext: HTTP/1.1 and h2c on one port", () => {
     const echoed = JSON.parse(res.body) as Echoed;
     expect(echoed).toMatchObject({ httpVersion: "2.0", method: "POST", url: "/x" });
     expect(echoed.sha256).toBe(sha256(bigBody));
-  });
-
-  it("serves curl --http1.1 and curl --http2-prior-knowledge", async () => {
-    const { port } = await start(echo);
-    const h1 = await run("curl", ["-sS", "--http1.1", `http://127.0.0.1:${port}/one`]);
-    expect(JSON.parse(h1.stdout)).toMatchObject({ httpVersion: "1.1", url: "/one" });
-    const h2 = await run("curl", [
-      "-sS",
-      "--http2-prior-knowledge",
-      "--data-binary",
-      "hello",
-      `http://127.0.0.1:${port}/two`,
-    ]);
-    expect(JSON.parse(h2.stdout)).toMatchObject({ httpVersion: "2.0", url: "/two", bytes: 5 });
   });
 
   it("recognises an h2 preface that arrives in several TCP writes", async () => {
@@ -378,21 +330,6 @@ describe("TLS with ALPN", () => {
     });
     // node's https client offers no ALPN at all, which allowHTTP1 serves as HTTP/1.1.
     expect(JSON.parse(h1)).toMatchObject({ httpVersion: "1.1", url: "/h1" });
-  });
-
-  it("negotiates with curl (--http2 and --http1.1)", async () => {
-    const { port } = await start(echo, { tls: { cert, key } });
-    const common = [
-      "-sS",
-      "--cacert",
-      join(dir, "cert.pem"),
-      "--resolve",
-      `localhost:${port}:127.0.0.1`,
-    ];
-    const h2 = await run("curl", [...common, "--http2", `https://localhost:${port}/c2`]);
-    expect(JSON.parse(h2.stdout)).toMatchObject({ httpVersion: "2.0", url: "/c2" });
-    const h1 = await run("curl", [...common, "--http1.1", `https://localhost:${port}/c1`]);
-    expect(JSON.parse(h1.stdout)).toMatchObject({ httpVersion: "1.1", url: "/c1" });
   });
 
   it("applies the HTTP/1.1 slow-client and keep-alive limits over TLS too", async () => {
