@@ -15,6 +15,10 @@ export interface CliOptions {
   vaultAddress: string | null;
   vaultToken: string | null;
   defaultKeyId: string | null;
+  /** Deadline for a request's whole body to arrive (ms). */
+  bodyTimeoutMs: number;
+  /** Bytes buffered at once for requests whose signature is not yet verified. */
+  preauthBodyBudget: number;
   help: boolean;
 }
 
@@ -28,6 +32,11 @@ Options (each also read from the environment variable in brackets; flags win):
                         [RUSTFS_KMS_BACKEND] (default local)
   --tls-cert FILE       PEM certificate: serve TLS with ALPN h2/http1.1 [KMS_GATEWAY_TLS_CERT]
   --tls-key FILE        PEM private key for --tls-cert [KMS_GATEWAY_TLS_KEY]
+  --body-timeout-ms MS  deadline for a request body to arrive, else 408
+                        [KMS_GATEWAY_BODY_TIMEOUT_MS] (default 30000)
+  --preauth-body-budget BYTES
+                        bytes buffered at once for bodies not yet authenticated, else 503
+                        [KMS_GATEWAY_PREAUTH_BODY_BUDGET] (default 16777216)
   -h, --help            show this text
 
 First-start configuration (ignored once a configuration is stored):
@@ -51,6 +60,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "kms-backend": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      "body-timeout-ms": { type: "string" },
+      "preauth-body-budget": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -81,6 +92,16 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     vaultAddress: nonEmpty(env.RUSTFS_KMS_VAULT_ADDRESS) ?? null,
     vaultToken: nonEmpty(env.RUSTFS_KMS_VAULT_TOKEN) ?? null,
     defaultKeyId: nonEmpty(env.RUSTFS_KMS_DEFAULT_KEY_ID) ?? null,
+    bodyTimeoutMs: parseCount(
+      "--body-timeout-ms",
+      values["body-timeout-ms"] ?? nonEmpty(env.KMS_GATEWAY_BODY_TIMEOUT_MS) ?? "30000",
+      1,
+    ),
+    preauthBodyBudget: parseCount(
+      "--preauth-body-budget",
+      values["preauth-body-budget"] ?? nonEmpty(env.KMS_GATEWAY_PREAUTH_BODY_BUDGET) ?? "16777216",
+      0,
+    ),
     help: values.help ?? false,
   };
 }
@@ -93,6 +114,15 @@ function parseAddress(address: string): { host: string; port: number } {
     throw new Error(`--address must be HOST:PORT, not "${address}"`);
   }
   return { host: match[1] ?? (match[2] || "127.0.0.1"), port };
+}
+
+/** parseCount reads a decimal integer of at least `min` (and at most 2^53 - 1). */
+function parseCount(flag: string, text: string, min: number): number {
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new Error(`${flag} must be a whole number of at least ${min}, not "${text}"`);
+  }
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
