@@ -59,6 +59,8 @@ interface Exchange {
   req: NodeRequest;
   res: NodeResponse;
   reqId: string;
+  /** The peer's address, taken at once: an HTTP/2 stream's socket is gone after it closes. */
+  remote: string | null;
   started: number;
   rawPath: string;
   rawQuery: string;
@@ -107,6 +109,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       req,
       res,
       reqId: requestIdOf(req.headers["x-request-id"]),
+      remote: req.socket?.remoteAddress ?? null,
       started: performance.now(),
       rawPath: queryAt < 0 ? url : url.slice(0, queryAt),
       rawQuery: queryAt < 0 ? "" : url.slice(queryAt + 1),
@@ -120,7 +123,10 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const timer = setTimeout(() => onBodyTimeout(ex), bodyTimeoutMs);
     const stopTimer = () => clearTimeout(timer);
     req.once("end", stopTimer);
-    res.once("finish", () => {
+    // An HTTP/2 response emits 'finish' only when its stream closes, even after a reset,
+    // so the stream's own 'finish' (all of the response written) is what counts there.
+    const writer = req.httpVersionMajor === 1 ? res : (req as Http2ServerRequest).stream;
+    writer.once("finish", () => {
       ex.finished = true;
     });
     res.once("close", () => {
@@ -346,7 +352,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const status = res.headersSent ? res.statusCode : 499;
     options.accessLog.write({
       reqId: ex.reqId,
-      remote: req.socket?.remoteAddress ?? null,
+      remote: ex.remote,
       protocol: ex.protocol,
       rpc: ex.rpc,
       method: req.method ?? "",
@@ -381,8 +387,10 @@ function closeAfterUnreadBody(ex: Exchange): void {
     });
     return;
   }
+  // The stream's 'finish': the response is written (the response's own 'finish' would
+  // wait for the stream to close, which is what we are about to do).
   const stream = (req as Http2ServerRequest).stream;
-  res.once("finish", () => {
+  stream.once("finish", () => {
     if (!stream.closed && !stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
   });
 }
