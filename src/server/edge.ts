@@ -387,12 +387,16 @@ function closeAfterUnreadBody(ex: Exchange): void {
     });
     return;
   }
-  // The stream's 'finish': the response is written (the response's own 'finish' would
-  // wait for the stream to close, which is what we are about to do).
+  // Node's compatibility layer ends every response with trailers (empty, or gRPC's
+  // status): they are sent on 'wantTrailers', and reach the wire on the next turn, so the
+  // reset waits for that. A response that never asks for trailers is reset a second after
+  // its body is written (the response's own 'finish' waits for the stream to close).
   const stream = (req as Http2ServerRequest).stream;
-  stream.once("finish", () => {
+  const reset = () => {
     if (!stream.closed && !stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
-  });
+  };
+  stream.once("wantTrailers", () => setImmediate(reset));
+  stream.once("finish", () => setTimeout(reset, 1_000).unref());
 }
 
 /** cut ends a request whose response has started: the HTTP/2 stream is reset, an HTTP/1.1 socket destroyed. */
