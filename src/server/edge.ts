@@ -34,6 +34,9 @@ type NodeResponse = ServerResponse | Http2ServerResponse;
 /** defaultBodyTimeoutMs is how long a request's body may take to arrive (30 s). */
 export const defaultBodyTimeoutMs = 30_000;
 
+/** publicBodyLimitBytes caps the whole request body of an unauthenticated RPC (health, reflection). */
+export const publicBodyLimitBytes = 64 * 1024;
+
 /** EdgeOptions are the pieces the edge routes between. */
 export interface EdgeOptions {
   /** RPC handlers (Connect, gRPC, gRPC-Web) by request path, from a Connect router. */
@@ -170,7 +173,9 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       const wire = rpcProtocolOf(headerOf(req, "content-type"));
       if (options.publicServices.has(rpc.service.typeName)) {
         ex.protocol = rpc.service.typeName.startsWith("grpc.health.") ? "health" : "reflection";
-        await serveRpc(ex, rpc, wire, undefined);
+        // Anyone may call these, so their requests (all a few bytes) are capped far
+        // below the 1 MiB of authenticated calls: a stalled one holds at most that.
+        await serveRpc(ex, rpc, wire, { body: cappedBody(ex.req, publicBodyLimitBytes) });
         return;
       }
       ex.protocol = wire;
@@ -304,16 +309,14 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     ex: Exchange,
     rpc: UniversalHandler,
     wire: RpcProtocol,
-    authed: { caller: Caller; body: AsyncIterable<Uint8Array> } | undefined,
+    call: { caller?: Caller; body: AsyncIterable<Uint8Array> },
   ): Promise<void> {
     const contextValues = createContextValues();
-    if (authed !== undefined) {
-      contextValues.set(callerKey, authed.caller);
+    if (call.caller !== undefined) {
+      contextValues.set(callerKey, call.caller);
     }
     const universal = universalRequestFromNodeRequest(ex.req, ex.res, undefined, contextValues);
-    const response = await rpc(
-      authed === undefined ? universal : { ...universal, body: authed.body },
-    );
+    const response = await rpc({ ...universal, body: call.body });
     await writeRpc(ex, wire, response);
   }
 
@@ -476,6 +479,21 @@ function headersOf(req: NodeRequest): Headers {
     }
   }
   return headers;
+}
+
+/**
+ * cappedBody yields a request's body as it arrives, and fails with ResourceExhausted once
+ * it exceeds `limit` bytes in total (streams included), before the chunk over it is held.
+ */
+async function* cappedBody(req: NodeRequest, limit: number): AsyncIterable<Uint8Array> {
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      throw new ConnectError(`request body exceeds ${limit} bytes`, Code.ResourceExhausted);
+    }
+    yield chunk;
+  }
 }
 
 async function* oneChunk(body: Uint8Array): AsyncIterable<Uint8Array> {

@@ -191,4 +191,53 @@ describe("unauthenticated bodies cannot pin memory", () => {
     expect(text).toMatch(/^HTTP\/1\.1 401 /);
     late.socket.destroy();
   });
+
+  it("refuses an unsigned RPC with Unauthenticated whatever its body, without parsing it", async () => {
+    // Malformed binary protobuf, as issue 5 (item 5) found answered with 500.
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    const connect = await fetch(`${gw.url}/kms.admin.v1.KmsAdminService/GetStatus`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: garbage,
+    });
+    expect(connect.status).toBe(401);
+    expect(await connect.json()).toEqual({
+      code: "unauthenticated",
+      message: "authentication required",
+    });
+    // The same inside a gRPC frame with a lying length prefix, over h2.
+    const session = http2.connect(gw.url);
+    session.on("error", () => {});
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/kms.admin.v1.KmsAdminService/GetStatus",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      stream.on("error", () => {});
+      stream.resume();
+      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) =>
+        stream.once("trailers", resolve),
+      );
+      stream.end(Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xff]), garbage]));
+      expect((await trailers)["grpc-status"]).toBe("16");
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("caps the body of unauthenticated health and reflection calls far below 1 MiB", async () => {
+    const response = await fetch(`${gw.url}/grpc.health.v1.Health/Check`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ service: "x".repeat(100 * 1024) }),
+    });
+    expect(response.status).toBe(429);
+    expect(await response.json()).toEqual({
+      code: "resource_exhausted",
+      message: "request body exceeds 65536 bytes",
+    });
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
 });
