@@ -68,7 +68,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     file_grpc_health_v1_health,
   ]);
   const shutdown = new AbortController();
-  const readiness = createReadiness(() => engine.status());
+  const kmsReadiness = createReadiness(() => engine.status());
+  // Once shutdown begins the gateway is not ready, whatever the KMS says, so balancers
+  // stop sending new work while in-flight requests drain.
+  const readiness = {
+    check: async () => {
+      const view = await kmsReadiness.check();
+      return shutdown.signal.aborted ? { ...view, ready: false } : view;
+    },
+  };
   const health = createHealthService({
     services: [KmsAdminService.typeName],
     // "" is liveness (the process answers); the KMS service is readiness: it serves
