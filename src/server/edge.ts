@@ -17,7 +17,7 @@ import { type Caller, callerKey } from "../service/caller.js";
 import type { AccessLog, AccessProtocol } from "./access-log.js";
 import type { Logger } from "./logger.js";
 import type { PreauthBudget } from "./preauth-budget.js";
-import { type BodyReadResult, readBody, restOfBody } from "./read-body.js";
+import { type BodyReadResult, discardBody, readBody, restOfBody } from "./read-body.js";
 import type { Readiness } from "./readiness.js";
 import { requestIdOf } from "./request-id.js";
 import {
@@ -186,7 +186,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
           new ConnectError(admission.message, admission.code),
         );
         if (admission.retryAfter) refusal.header?.set("retry-after", "1");
-        closeAfterUnreadBody(ex);
+        await settleUnreadBody(ex);
         await writeRpc(ex, wire, refusal);
         return;
       }
@@ -209,7 +209,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     // about its input or about which keys exist.
     const admission = await authenticate(ex);
     if (!admission.ok) {
-      closeAfterUnreadBody(ex);
+      await settleUnreadBody(ex);
       if (admission.retryAfter) res.setHeader("Retry-After", "1");
       writeRestError(res, admission.code, admission.message);
       return;
@@ -369,6 +369,28 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       ...(ex.timedOut ? { timedOut: true } : {}),
     });
   }
+}
+
+/** smallBodyBytes is how much of a refused HTTP/1.1 body is read and thrown away (64 KiB). */
+const smallBodyBytes = 64 * 1024;
+
+/**
+ * settleUnreadBody prepares to refuse a request whose body has not been read. Over
+ * HTTP/1.1 a small body (64 KiB at most) is read to its end and thrown away, so that a
+ * client still sending it reads the refusal instead of a reset, on a connection kept
+ * alive; a larger body is never read, and the connection is closed after the refusal
+ * (closeAfterUnreadBody). Over HTTP/2 the stream is reset after the refusal. Nothing
+ * of the body is kept either way, and the body deadline still bounds the wait.
+ */
+async function settleUnreadBody(ex: Exchange): Promise<void> {
+  const { req } = ex;
+  if (
+    bodyArrived(req) ||
+    (req.httpVersionMajor === 1 && (await discardBody(req, smallBodyBytes, ex.deadline.signal)))
+  ) {
+    return;
+  }
+  closeAfterUnreadBody(ex);
 }
 
 /**

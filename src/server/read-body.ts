@@ -132,3 +132,64 @@ export async function* restOfBody(
   yield* head;
   yield* req as AsyncIterable<Uint8Array>;
 }
+
+/**
+ * discardBody reads a request body and throws it away, up to `limit` bytes: it resolves
+ * true when the body ended within that, false (leaving the request paused) when it is
+ * longer. Nothing is kept, so a refused request costs no memory; reading a small body
+ * to its end lets an HTTP/1.1 client that is still sending it read the refusal on a
+ * connection kept alive, instead of a reset (EPIPE). It rejects like readBody when the
+ * request goes away or `signal` aborts.
+ */
+export function discardBody(
+  req: IncomingMessage | Http2ServerRequest,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const declared = Number(req.headers["content-length"]);
+  if (
+    req.headers["content-length"] !== undefined &&
+    Number.isFinite(declared) &&
+    declared > limit
+  ) {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onData = (chunk: Uint8Array) => {
+      size += chunk.byteLength;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        resolve(false);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(true);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => onError(new Error("request closed before its body ended"));
+    const onAbort = () =>
+      onError(signal?.reason instanceof Error ? signal.reason : new Error("body read aborted"));
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import http2 from "node:http2";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
 import { processRssBytes } from "../helpers/process-rss.js";
 import { openRaw, type RawConnection } from "../helpers/raw-http.js";
@@ -239,5 +242,19 @@ describe("unauthenticated bodies cannot pin memory", () => {
       message: "request body exceeds 65536 bytes",
     });
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
+
+  it("lets a keep-alive HTTP/1.1 client still sending a small body read its refusal", async () => {
+    // Refused before its (small) body was read, the connection used to be closed under
+    // a client still writing it, which then saw EPIPE instead of Unauthenticated.
+    const client = createClient(
+      KmsAdminService,
+      createGrpcWebTransport({ baseUrl: gw.url, httpVersion: "1.1" }),
+    );
+    const codes = new Set<Code>();
+    for (let i = 0; i < 20; i++) {
+      codes.add(ConnectError.from(await client.getStatus({}).catch((e: unknown) => e)).code);
+    }
+    expect([...codes]).toEqual([Code.Unauthenticated]);
   });
 });
