@@ -17,6 +17,10 @@ export interface CliOptions {
   defaultKeyId: string | null;
   /** On SIGINT/SIGTERM, how long in-flight requests may run before the process exits anyway. */
   drainTimeoutMs: number;
+  /** Deadline for a request's whole body to arrive (ms). */
+  bodyTimeoutMs: number;
+  /** Bytes buffered at once for requests whose signature is not yet verified. */
+  preauthBodyBudget: number;
   help: boolean;
 }
 
@@ -38,6 +42,11 @@ Options (each also read from the environment variable in brackets; flags win):
   --drain-timeout-ms MS on SIGINT/SIGTERM, how long in-flight requests may run;
                         then the process exits anyway [KMS_GATEWAY_DRAIN_TIMEOUT_MS]
                         (default 10000)
+  --body-timeout-ms MS  deadline for a request body to arrive, else 408
+                        [KMS_GATEWAY_BODY_TIMEOUT_MS] (default 30000)
+  --preauth-body-budget BYTES
+                        bytes buffered at once for bodies not yet authenticated, else 503
+                        [KMS_GATEWAY_PREAUTH_BODY_BUDGET] (default 16777216)
   -h, --help            show this text
 
 First-start configuration (ignored once a configuration is stored):
@@ -62,6 +71,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "drain-timeout-ms": { type: "string" },
+      "body-timeout-ms": { type: "string" },
+      "preauth-body-budget": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -92,11 +103,20 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     vaultAddress: nonEmpty(env.RUSTFS_KMS_VAULT_ADDRESS) ?? null,
     vaultToken: nonEmpty(env.RUSTFS_KMS_VAULT_TOKEN) ?? null,
     defaultKeyId: nonEmpty(env.RUSTFS_KMS_DEFAULT_KEY_ID) ?? null,
-    drainTimeoutMs: parseMilliseconds(
+    drainTimeoutMs: parseWholeNumber(
       "--drain-timeout-ms",
       values["drain-timeout-ms"] ?? nonEmpty(env.KMS_GATEWAY_DRAIN_TIMEOUT_MS),
-      DRAIN_TIMEOUT_MS,
-      MAX_DRAIN_TIMEOUT_MS,
+      { fallback: DRAIN_TIMEOUT_MS, min: 0, max: MAX_DRAIN_TIMEOUT_MS },
+    ),
+    bodyTimeoutMs: parseWholeNumber(
+      "--body-timeout-ms",
+      values["body-timeout-ms"] ?? nonEmpty(env.KMS_GATEWAY_BODY_TIMEOUT_MS),
+      { fallback: 30_000, min: 1, max: Number.MAX_SAFE_INTEGER },
+    ),
+    preauthBodyBudget: parseWholeNumber(
+      "--preauth-body-budget",
+      values["preauth-body-budget"] ?? nonEmpty(env.KMS_GATEWAY_PREAUTH_BODY_BUDGET),
+      { fallback: 16 * 1024 * 1024, min: 0, max: Number.MAX_SAFE_INTEGER },
     ),
     help: values.help ?? false,
   };
@@ -112,18 +132,23 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host: match[1] ?? (match[2] || "127.0.0.1"), port };
 }
 
-/** parseMilliseconds reads a whole number of milliseconds 0–`max` written in decimal digits. */
-function parseMilliseconds(
+/**
+ * parseWholeNumber reads a flag's whole number, written in decimal digits,
+ * within `min`–`max`; `fallback` when the flag and its variable are absent.
+ */
+function parseWholeNumber(
   flag: string,
-  value: string | undefined,
-  fallback: number,
-  max: number,
+  text: string | undefined,
+  bounds: { fallback: number; min: number; max: number },
 ): number {
-  if (value === undefined) return fallback;
-  const ms = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(ms <= max))
-    throw new Error(`${flag} must be a whole number of milliseconds 0-${max}, not "${value}"`);
-  return ms;
+  if (text === undefined) return bounds.fallback;
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= bounds.min && value <= bounds.max)) {
+    throw new Error(
+      `${flag} must be a whole number from ${bounds.min} to ${bounds.max}, not "${text}"`,
+    );
+  }
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -51,6 +51,8 @@ async function main(): Promise<void> {
       { identity: createRootIdentity(root.accessKey), secretKey: root.secretKey },
     ]),
     log,
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    preauthBodyBudgetBytes: options.preauthBodyBudget,
     tls:
       options.tlsCert !== null && options.tlsKey !== null
         ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import {
   canonicalHeaders,
   canonicalQuery,
@@ -11,7 +11,6 @@ import {
 import type { CredentialStore } from "./credential-store.js";
 import type { Identity } from "./identity.js";
 import { parseSigV4Auth } from "./parse-sigv4-auth.js";
-import { payloadHashCandidates } from "./payload-hash.js";
 import { createSigningKeyCache, type SigningKeyCache } from "./signing-key-cache.js";
 
 /** SigV4Request is the part of an HTTP request a SigV4 signature covers. */
@@ -44,13 +43,15 @@ export interface VerifySigV4Options {
   signingKeyCache?: SigningKeyCache;
 }
 
+const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+const HEX_SHA256_RE = /^[0-9a-fA-F]{64}$/;
 const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_QUERY_PAIRS = 1000;
 /** Signs for unknown access keys, so they cost the same work as a wrong secret. */
 const DUMMY_SECRET = "kms-gateway-unknown-access-key-dummy-secret";
 const sharedCache = createSigningKeyCache();
 
-const fail = (reason: string): SigV4Result => ({ ok: false, reason });
+const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 
 /**
  * queryCandidates lists the canonical query strings a client may have signed. Unlike the
@@ -75,17 +76,76 @@ function queryCandidates(
   return candidates;
 }
 
+/** SigV4HeadRequest is a request whose body has not been read (yet). */
+export type SigV4HeadRequest = Omit<SigV4Request, "body">;
+
+/**
+ * SigV4HeaderResult is the outcome of checking a signature before the body is read:
+ * refused; verified (the signature covers the headers and the declared payload hash, so
+ * when `bodySha256` is set the body must still hash to it, see checkBodySha256); or
+ * undecidable until the body is hashed (no x-amz-content-sha256, as curl --aws-sigv4
+ * sends), in which case `finish` completes the check once the body is read.
+ */
+export type SigV4HeaderResult =
+  | { ok: false; reason: string }
+  | { ok: true; identity: Identity; bodySha256: string | null }
+  | { ok: "needs-body"; finish(body: Uint8Array): SigV4Result };
+
 /**
  * verifySigV4 checks an AWS Signature V4 (AWS4-HMAC-SHA256) in the Authorization header or a
  * presigned query, and returns the caller's identity. It accepts the single and double path
  * encodings clients use, and compares signatures in constant time. Failure reasons never
- * contain the secret, the expected signature or the canonical request.
+ * contain the secret, the expected signature or the canonical request. It is
+ * verifySigV4Headers followed by the body check that result asks for.
  */
 export function verifySigV4(
   req: SigV4Request,
   store: CredentialStore,
   options: VerifySigV4Options = {},
 ): SigV4Result {
+  const head = verifySigV4Headers(req, store, options);
+  if (head.ok === false) return head;
+  if (head.ok === "needs-body") {
+    return req.body === null
+      ? fail("request body not available to check the payload hash")
+      : head.finish(req.body);
+  }
+  if (head.bodySha256 !== null) {
+    if (req.body === null) return fail("request body not available to check the payload hash");
+    const mismatch = checkBodySha256(head.bodySha256, req.body);
+    if (mismatch !== undefined) return mismatch;
+  }
+  return { ok: true, identity: head.identity };
+}
+
+/**
+ * checkBodySha256 returns a failure when `body` does not hash to `expected` (lowercase hex),
+ * and undefined when it does.
+ */
+export function checkBodySha256(
+  expected: string,
+  body: Uint8Array,
+): { ok: false; reason: string } | undefined {
+  const actual = createHash("sha256").update(body).digest("hex");
+  return actual === expected
+    ? undefined
+    : { ok: false, reason: "payload hash does not match body" };
+}
+
+/**
+ * verifySigV4Headers checks everything a SigV4 signature covers except the body, so a server
+ * can refuse a bad signature before it reads (and buffers) a single body byte. When the request
+ * declares its payload hash (a hex x-amz-content-sha256, or UNSIGNED-PAYLOAD, or a presigned
+ * URL, which signs UNSIGNED-PAYLOAD) the signature is decided here; only without a declaration
+ * does the signed hash depend on the body, and the result says so. The checks are those of
+ * verifySigV4: scope, ±15 minutes of skew, presigned expiry, signed headers present, one
+ * constant-time comparison per candidate, and the same work for unknown access keys.
+ */
+export function verifySigV4Headers(
+  req: SigV4HeadRequest,
+  store: CredentialStore,
+  options: VerifySigV4Options = {},
+): SigV4HeaderResult {
   const pairs = splitQuery(req.rawQuery);
   if (pairs.length > MAX_QUERY_PAIRS) return fail("too many query parameters");
   const parsed = parseSigV4Auth(req.headers, pairs);
@@ -111,8 +171,17 @@ export function verifySigV4(
   }
 
   const declared = req.headers["x-amz-content-sha256"] ?? auth.queryPayloadHash;
-  const payload = payloadHashCandidates(declared, req.body, auth.presigned);
-  if (!payload.ok) return payload;
+  // The payload hashes the signature may cover, decided without the body when declared.
+  let declaredHashes: string[] | undefined;
+  if (Array.isArray(declared)) return fail("malformed x-amz-content-sha256");
+  if (declared === UNSIGNED_PAYLOAD) {
+    declaredHashes = [declared];
+  } else if (declared?.startsWith("STREAMING-")) {
+    return fail("streaming payload signatures are not supported");
+  } else if (declared !== undefined) {
+    if (!HEX_SHA256_RE.test(declared)) return fail("malformed x-amz-content-sha256");
+    declaredHashes = [declared];
+  }
   const headers = canonicalHeaders(req.headers, auth.signedHeaderNames);
   if (headers === undefined) return fail("a signed header is missing from the request");
   const queries = queryCandidates(req.rawQuery, pairs, auth.presigned);
@@ -125,30 +194,49 @@ export function verifySigV4(
     auth.region,
     auth.service,
   );
-  let matched = false;
-  search: for (const uri of canonicalUris(req.rawPath)) {
-    for (const query of queries) {
-      for (const payloadHash of payload.hashes) {
-        const canonical = canonicalRequest({
-          method: req.method,
-          uri,
-          query,
-          headers,
-          signedHeaders: auth.signedHeaders,
-          payloadHash,
-        });
-        const expected = createHmac("sha256", key)
-          .update(stringToSign(auth.amzDate, auth.scope, canonical))
-          .digest();
-        if (timingSafeEqual(expected, auth.signature)) {
-          matched = true;
-          break search;
+  const matches = (payloadHashes: readonly string[]): boolean => {
+    for (const uri of canonicalUris(req.rawPath)) {
+      for (const query of queries) {
+        for (const payloadHash of payloadHashes) {
+          const canonical = canonicalRequest({
+            method: req.method,
+            uri,
+            query,
+            headers,
+            signedHeaders: auth.signedHeaders,
+            payloadHash,
+          });
+          const expected = createHmac("sha256", key)
+            .update(stringToSign(auth.amzDate, auth.scope, canonical))
+            .digest();
+          if (timingSafeEqual(expected, auth.signature)) return true;
         }
       }
     }
-  }
+    return false;
+  };
   // One reason for an unknown access key and a wrong secret, after the same
   // work: neither the text nor the timing tells a caller which keys exist.
-  if (credential === undefined || !matched) return fail("signature does not match");
-  return { ok: true, identity: credential.identity };
+  const settle = (matched: boolean): SigV4Result =>
+    credential === undefined || !matched
+      ? fail("signature does not match")
+      : { ok: true, identity: credential.identity };
+
+  if (declaredHashes === undefined) {
+    // A presigned URL normally signs UNSIGNED-PAYLOAD: decide it without the body if so.
+    if (auth.presigned && credential !== undefined && matches([UNSIGNED_PAYLOAD])) {
+      return { ok: true, identity: credential.identity, bodySha256: null };
+    }
+    return {
+      ok: "needs-body",
+      finish: (body) => settle(matches([createHash("sha256").update(body).digest("hex")])),
+    };
+  }
+  const result = settle(matches(declaredHashes));
+  if (!result.ok) return result;
+  return {
+    ok: true,
+    identity: result.identity,
+    bodySha256: declared === UNSIGNED_PAYLOAD ? null : (declared as string).toLowerCase(),
+  };
 }

@@ -1,28 +1,42 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  constants as http2Constants,
+} from "node:http2";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { CredentialStore } from "../auth/credential-store.js";
-import { verifySigV4 } from "../auth/verify-sigv4.js";
+import { checkBodySha256, verifySigV4Headers } from "../auth/verify-sigv4.js";
 import { type RestResponse, type RestTranscoder, restErrorResponse } from "../rest/index.js";
 import { type Caller, callerKey } from "../service/caller.js";
+import type { AccessLog, AccessProtocol } from "./access-log.js";
 import type { Logger } from "./logger.js";
-import { type BodyReadResult, readBody, restOfBody } from "./read-body.js";
+import type { PreauthBudget } from "./preauth-budget.js";
+import { type BodyReadResult, discardBody, readBody, restOfBody } from "./read-body.js";
+import type { Readiness } from "./readiness.js";
+import { requestIdOf } from "./request-id.js";
+import {
+  codeNameOfHttpStatus,
+  observeRpcStatus,
+  type RpcProtocol,
+  rpcErrorResponse,
+  rpcProtocolOf,
+} from "./rpc-status.js";
 import { screenRpcRequest } from "./screen-rpc-request.js";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;
 
-/** Target is one request's path and query as sent, and the caller once verified (for the log). */
-interface Target {
-  rawPath: string;
-  rawQuery: string;
-  caller?: Caller;
-}
+/** defaultBodyTimeoutMs is how long a request's body may take to arrive (30 s). */
+export const defaultBodyTimeoutMs = 30_000;
+
+/** publicBodyLimitBytes caps the whole request body of an unauthenticated RPC (health, reflection). */
+export const publicBodyLimitBytes = 64 * 1024;
 
 /** EdgeOptions are the pieces the edge routes between. */
 export interface EdgeOptions {
@@ -32,70 +46,181 @@ export interface EdgeOptions {
   publicServices: ReadonlySet<string>;
   rest: RestTranscoder;
   credentials: CredentialStore;
+  /** Where failures of the edge itself are logged. */
   log: Logger;
+  /** Where the one access line per request goes. */
+  accessLog: AccessLog;
+  /** Answers `GET /ready`; without it /ready answers like /health. */
+  readiness?: Readiness;
+  /** Deadline for a request's whole body, from its headers to its end (30 s). */
+  bodyTimeoutMs?: number;
+  /** The bytes that requests not yet authenticated may hold at once, shared by all. */
+  preauthBudget: PreauthBudget;
 }
+
+/** Exchange is one request in flight, with what the access log will say about it. */
+interface Exchange {
+  req: NodeRequest;
+  res: NodeResponse;
+  reqId: string;
+  /** The peer's address, taken at once: an HTTP/2 stream's socket is gone after it closes. */
+  remote: string | null;
+  started: number;
+  rawPath: string;
+  rawQuery: string;
+  protocol: AccessProtocol;
+  rpc: string | null;
+  /** The verified access key. */
+  accessKey?: string;
+  authError?: string;
+  /** The RPC status code, when the response carried one of its own. */
+  code?: string;
+  finished: boolean;
+  timedOut: boolean;
+  /** Aborted at the body deadline; stops a body read in progress. */
+  deadline: AbortController;
+}
+
+/** Admission is the outcome of authentication: a verified caller and its body, or a refusal. */
+type Admission =
+  | { ok: true; caller: Caller; read: BodyReadResult & { complete: true } }
+  | { ok: true; caller: Caller; read: { complete: false; head: Uint8Array[] } }
+  | { ok: false; code: Code; message: string; retryAfter?: boolean };
 
 /**
  * createEdge returns the one request handler in front of every protocol. It
- * answers `GET /health`, verifies SigV4 on the raw request (headers, and the
- * body hash when one is signed), and passes the verified Caller to the REST
- * transcoder or the Connect handlers through `callerKey`. SigV4 lives here and
- * not in an interceptor because it signs raw bytes, which interceptors never see.
+ * answers `GET /health` and `GET /ready`, verifies SigV4 on the raw request, and
+ * passes the verified Caller to the REST transcoder or the Connect handlers
+ * through `callerKey`. SigV4 lives here and not in an interceptor because it
+ * signs raw bytes, which interceptors never see.
+ *
+ * The body is read only once the signature over the headers holds, so an
+ * unauthenticated client cannot make the gateway hold its body; only requests
+ * that sign a hash of the body without declaring it (curl --aws-sigv4) are read
+ * first, under the shared pre-auth budget (over it: 503 with Retry-After). Every
+ * body has a deadline (408, or a reset once a response has started). Every request
+ * gets an id (its valid `x-request-id`, or a fresh one) echoed in the response,
+ * and one access-log line.
  */
 export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeResponse) => void {
   const rpcByPath = new Map(options.rpcHandlers.map((h) => [h.requestPath, h]));
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? defaultBodyTimeoutMs;
+
   return (req, res) => {
-    const started = performance.now();
     const url = req.url ?? "/";
     const queryAt = url.indexOf("?");
-    const target: Target = {
+    const ex: Exchange = {
+      req,
+      res,
+      reqId: requestIdOf(req.headers["x-request-id"]),
+      remote: req.socket?.remoteAddress ?? null,
+      started: performance.now(),
       rawPath: queryAt < 0 ? url : url.slice(0, queryAt),
       rawQuery: queryAt < 0 ? "" : url.slice(queryAt + 1),
+      protocol: "other",
+      rpc: null,
+      finished: false,
+      timedOut: false,
+      deadline: new AbortController(),
     };
-    res.once("finish", () => {
-      options.log("info", "request", {
-        method: req.method,
-        path: target.rawPath,
-        status: res.statusCode,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-        caller: target.caller?.authenticated ? target.caller.name : null,
-      });
+    res.setHeader("x-request-id", ex.reqId);
+    const timer = setTimeout(() => onBodyTimeout(ex), bodyTimeoutMs);
+    const stopTimer = () => clearTimeout(timer);
+    req.once("end", stopTimer);
+    // An HTTP/2 response emits 'finish' only when its stream closes, even after a reset,
+    // so the stream's own 'finish' (all of the response written) is what counts there.
+    const writer = req.httpVersionMajor === 1 ? res : (req as Http2ServerRequest).stream;
+    writer.once("finish", () => {
+      ex.finished = true;
     });
-    route(req, res, target).catch((err: unknown) => {
-      options.log("error", "request handling failed", { path: target.rawPath, cause: err });
+    res.once("close", () => {
+      stopTimer();
+      writeAccessLine(ex);
+    });
+    route(ex).catch((err: unknown) => {
+      // A deadline or a client that went away ends a read or a write early;
+      // that is the client's doing and already in the access line.
+      if (ex.timedOut || isGone(ex)) return;
+      options.log("error", "request handling failed", {
+        reqId: ex.reqId,
+        path: ex.rawPath.slice(0, 256),
+        cause: err,
+      });
       if (!res.headersSent) {
-        writeRestError(res, Code.Internal, "internal error");
+        writeJson(res, 500, { code: "InternalError", message: "internal error" });
       } else {
         res.destroy();
       }
     });
   };
 
-  async function route(req: NodeRequest, res: NodeResponse, target: Target): Promise<void> {
-    const { rawPath, rawQuery } = target;
+  async function route(ex: Exchange): Promise<void> {
+    const { rawPath, req, res } = ex;
     if (rawPath === "/health") {
-      answerHealth(req, res);
+      ex.protocol = "health";
+      answerProbe(req, res, { status: "ok" }, true);
+      return;
+    }
+    if (rawPath === "/ready") {
+      ex.protocol = "health";
+      const view = (await options.readiness?.check()) ?? { status: "ok", ready: true };
+      answerProbe(req, res, { status: view.status, ready: view.ready }, view.ready);
       return;
     }
 
     const rpc = rpcByPath.get(rawPath);
     if (rpc !== undefined) {
+      ex.rpc = `${rpc.service.typeName}/${rpc.method.name}`;
+      const wire = rpcProtocolOf(headerOf(req, "content-type"));
       if (options.publicServices.has(rpc.service.typeName)) {
-        // A public call with one request message (health) is read and
-        // screened too, so a malformed one is InvalidArgument, not Internal.
+        ex.protocol = rpc.service.typeName.startsWith("grpc.health.") ? "health" : "reflection";
+        // Anyone may call these, so their requests (all a few bytes) are capped far
+        // below the 1 MiB of authenticated calls: a stalled one holds at most that.
+        // A call with one request message (health) is read whole and screened, so a
+        // malformed one is InvalidArgument, not Internal; streams (reflection) flow.
         const kind = rpc.method.methodKind;
-        const single = kind === "unary" || kind === "server_streaming";
-        await serveRpc(rpc, req, res, undefined, single ? await readBody(req) : undefined);
+        if (kind !== "unary" && kind !== "server_streaming") {
+          await serveRpc(ex, rpc, wire, { body: cappedBody(ex.req, publicBodyLimitBytes) });
+          return;
+        }
+        const read = await readBody(req, {
+          limit: publicBodyLimitBytes,
+          signal: ex.deadline.signal,
+        });
+        if (!read.complete) {
+          closeAfterUnreadBody(ex);
+          const refusal = rpcErrorResponse(
+            headerOf(req, "content-type"),
+            new ConnectError(
+              `request body exceeds ${publicBodyLimitBytes} bytes`,
+              Code.ResourceExhausted,
+            ),
+          );
+          await writeRpc(ex, wire, refusal);
+          return;
+        }
+        await serveRpc(ex, rpc, wire, { body: read.body });
         return;
       }
-      const read = await readBody(req);
-      // An over-limit body cannot be hashed; the RPC handler refuses it by
-      // size (readMaxBytes) before any handler runs.
-      const caller: Caller = read.complete
-        ? authenticate(req, rawPath, rawQuery, read.body)
-        : { authenticated: false, reason: "request body exceeds 1 MiB" };
-      target.caller = caller;
-      await serveRpc(rpc, req, res, caller, read);
+      ex.protocol = wire;
+      const admission = await authenticate(ex);
+      if (!admission.ok) {
+        const refusal = rpcErrorResponse(
+          headerOf(req, "content-type"),
+          new ConnectError(admission.message, admission.code),
+        );
+        if (admission.retryAfter) refusal.header?.set("retry-after", "1");
+        await settleUnreadBody(ex);
+        await writeRpc(ex, wire, refusal);
+        return;
+      }
+      const { caller, read } = admission;
+      await serveRpc(ex, rpc, wire, {
+        caller,
+        // Authenticated bodies up to 1 MiB are buffered whole (and screened); a larger
+        // body is handed on as a stream so the handler refuses it by size (readMaxBytes).
+        body: read.complete ? read.body : restOfBody(read.head, req),
+      });
       return;
     }
 
@@ -103,20 +228,21 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       writeRestError(res, Code.NotFound, `no such path: ${rawPath.slice(0, 200)}`);
       return;
     }
-    const read = await readBody(req);
-    if (!read.complete) {
-      // The rest of the body is never read: close an HTTP/1.1 connection after
-      // the answer (HTTP/2 ends just the stream, and refuses the header).
-      if (req.httpVersionMajor === 1) res.setHeader("Connection", "close");
-      writeRestError(res, Code.ResourceExhausted, "request body exceeds 1 MiB");
-      return;
-    }
+    ex.protocol = "rest";
     // Authentication comes first: an unauthenticated caller learns nothing
     // about its input or about which keys exist.
-    const caller = authenticate(req, rawPath, rawQuery, read.body);
-    target.caller = caller;
-    if (!caller.authenticated) {
-      writeRestError(res, Code.Unauthenticated, caller.reason);
+    const admission = await authenticate(ex);
+    if (!admission.ok) {
+      await settleUnreadBody(ex);
+      if (admission.retryAfter) res.setHeader("Retry-After", "1");
+      writeRestError(res, admission.code, admission.message);
+      return;
+    }
+    if (!admission.read.complete) {
+      // The rest of the body is never read: close an HTTP/1.1 connection after
+      // the answer (HTTP/2 ends just the stream).
+      closeAfterUnreadBody(ex);
+      writeRestError(res, Code.ResourceExhausted, "request body exceeds 1 MiB");
       return;
     }
     const abort = new AbortController();
@@ -124,71 +250,258 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const answer = await options.rest.handle({
       method: req.method ?? "GET",
       rawPath,
-      rawQuery,
+      rawQuery: ex.rawQuery,
       headers: headersOf(req),
-      body: read.body,
-      contextValues: createContextValues().set(callerKey, caller),
+      body: admission.read.body,
+      contextValues: createContextValues().set(callerKey, admission.caller),
       signal: abort.signal,
     });
     writeRest(res, answer);
   }
 
-  function authenticate(
-    req: NodeRequest,
-    rawPath: string,
-    rawQuery: string,
-    body: Uint8Array,
-  ): Caller {
-    const result = verifySigV4(
-      { method: req.method ?? "GET", rawPath, rawQuery, headers: req.headers, body },
+  /**
+   * authenticate checks the signature over the headers before reading a byte of the
+   * body; reads the body (bounded by 1 MiB and the deadline) only for a caller whose
+   * signature holds, or, when the signature covers an undeclared body hash, under
+   * the pre-auth budget.
+   */
+  async function authenticate(ex: Exchange): Promise<Admission> {
+    const { req } = ex;
+    const head = verifySigV4Headers(
+      {
+        method: req.method ?? "GET",
+        rawPath: ex.rawPath,
+        rawQuery: ex.rawQuery,
+        headers: req.headers,
+      },
       options.credentials,
     );
-    if (!result.ok) {
-      return { authenticated: false, reason: result.reason };
+    if (head.ok === false) return refuse(ex, head.reason);
+    const signal = ex.deadline.signal;
+    if (head.ok === true) {
+      ex.accessKey = head.identity.accessKey;
+      const caller: Caller = { authenticated: true, name: head.identity.name };
+      const read = await readBody(req, { signal });
+      if (!read.complete) {
+        return {
+          ok: true,
+          caller,
+          read: { complete: false, head: "head" in read ? read.head : [] },
+        };
+      }
+      if (head.bodySha256 !== null) {
+        const mismatch = checkBodySha256(head.bodySha256, read.body);
+        if (mismatch !== undefined) {
+          ex.accessKey = undefined;
+          return refuse(ex, mismatch.reason);
+        }
+      }
+      return { ok: true, caller, read };
     }
-    return { authenticated: true, name: result.identity.name };
+    const read = await readBody(req, { signal, budget: options.preauthBudget });
+    if (!read.complete) {
+      if ("overBudget" in read) {
+        return {
+          ok: false,
+          code: Code.Unavailable,
+          message: "too many unauthenticated request bodies in flight; retry shortly",
+          retryAfter: true,
+        };
+      }
+      return { ok: false, code: Code.ResourceExhausted, message: "request body exceeds 1 MiB" };
+    }
+    try {
+      const result = head.finish(read.body);
+      if (!result.ok) return refuse(ex, result.reason);
+      ex.accessKey = result.identity.accessKey;
+      return {
+        ok: true,
+        caller: { authenticated: true, name: result.identity.name },
+        read,
+      };
+    } finally {
+      options.preauthBudget.release(read.body.byteLength);
+    }
+  }
+
+  function refuse(ex: Exchange, reason: string): Admission {
+    ex.authError = reason;
+    return { ok: false, code: Code.Unauthenticated, message: reason };
   }
 
   async function serveRpc(
+    ex: Exchange,
     rpc: UniversalHandler,
-    req: NodeRequest,
-    res: NodeResponse,
-    caller: Caller | undefined,
-    read: BodyReadResult | undefined,
+    wire: RpcProtocol,
+    call: { caller?: Caller; body: Uint8Array | AsyncIterable<Uint8Array> },
   ): Promise<void> {
     const contextValues = createContextValues();
-    if (caller !== undefined) {
-      contextValues.set(callerKey, caller);
+    if (call.caller !== undefined) {
+      contextValues.set(callerKey, call.caller);
     }
-    const universal = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-    let request = universal;
-    if (read?.complete === true) {
-      // Input screening (issue 5 items 1, 5): the whole buffered body is
-      // checked before connect parses it; see screenRpcRequest.
-      const readable = caller?.authenticated !== false;
-      request = await screenRpcRequest(rpc.method, universal, read.body, readable);
-    } else if (read !== undefined) {
-      request = { ...universal, body: restOfBody(read.head, req) };
-    }
+    const universal = universalRequestFromNodeRequest(ex.req, ex.res, undefined, contextValues);
+    // A whole buffered body is screened before connect parses it (issue 5 items 1
+    // and 5: encodings, malformed binary, map keys protobuf-es would drop).
+    const request =
+      call.body instanceof Uint8Array
+        ? await screenRpcRequest(rpc.method, universal, call.body)
+        : { ...universal, body: call.body };
     const response = await rpc(request);
-    await universalResponseToNodeResponse(response, res);
+    await writeRpc(ex, wire, response);
+  }
+
+  function writeRpc(ex: Exchange, wire: RpcProtocol, response: UniversalServerResponse) {
+    const observed = observeRpcStatus(wire, response, (code) => {
+      ex.code = code;
+    });
+    return universalResponseToNodeResponse(observed, ex.res);
+  }
+
+  /**
+   * onBodyTimeout ends a request whose body has not arrived in time: 408 while no
+   * response has started (then the HTTP/1.1 connection closes, or the HTTP/2 stream
+   * is reset), else the stream or connection is cut. Nothing is held past the deadline.
+   */
+  function onBodyTimeout(ex: Exchange): void {
+    const { req, res } = ex;
+    if (bodyArrived(req) || res.writableEnded) return;
+    ex.timedOut = true;
+    ex.deadline.abort(new Error("request body deadline exceeded"));
+    if (res.headersSent) {
+      cut(req);
+      return;
+    }
+    closeAfterUnreadBody(ex);
+    writeJson(res, 408, {
+      code: "RequestTimeout",
+      message: `request body not received within ${bodyTimeoutMs} ms`,
+    });
+  }
+
+  function writeAccessLine(ex: Exchange): void {
+    const { req, res } = ex;
+    const aborted = !ex.finished && !ex.timedOut;
+    // 499 (as nginx logs it): the client went away before any status was sent.
+    const status = res.headersSent ? res.statusCode : 499;
+    options.accessLog.write({
+      reqId: ex.reqId,
+      remote: ex.remote,
+      protocol: ex.protocol,
+      rpc: ex.rpc,
+      method: req.method ?? "",
+      path: ex.rawPath.slice(0, 256),
+      status,
+      code: ex.code ?? (aborted ? "canceled" : codeNameOfHttpStatus(status)),
+      ms: Math.round((performance.now() - ex.started) * 10) / 10,
+      caller: ex.accessKey ?? null,
+      ...(ex.authError === undefined ? {} : { authError: ex.authError }),
+      ...(aborted ? { aborted: true } : {}),
+      ...(ex.timedOut ? { timedOut: true } : {}),
+    });
   }
 }
 
-/** answerHealth is the unauthenticated liveness probe for load balancers. */
-function answerHealth(req: NodeRequest, res: NodeResponse): void {
+/** smallBodyBytes is how much of a refused HTTP/1.1 body is read and thrown away (64 KiB). */
+const smallBodyBytes = 64 * 1024;
+
+/**
+ * settleUnreadBody prepares to refuse a request whose body has not been read. Over
+ * HTTP/1.1 a small body (64 KiB at most) is read to its end and thrown away, so that a
+ * client still sending it reads the refusal instead of a reset, on a connection kept
+ * alive; a larger body is never read, and the connection is closed after the refusal
+ * (closeAfterUnreadBody). Over HTTP/2 the stream is reset after the refusal. Nothing
+ * of the body is kept either way, and the body deadline still bounds the wait.
+ */
+async function settleUnreadBody(ex: Exchange): Promise<void> {
+  const { req } = ex;
+  if (
+    bodyArrived(req) ||
+    (req.httpVersionMajor === 1 && (await discardBody(req, smallBodyBytes, ex.deadline.signal)))
+  ) {
+    return;
+  }
+  closeAfterUnreadBody(ex);
+}
+
+/**
+ * closeAfterUnreadBody makes sure a body the gateway will not read does not keep its
+ * connection or stream: HTTP/1.1 answers with `Connection: close` and the socket is
+ * closed after the answer (a client still sending gets no more reading); HTTP/2 resets
+ * the stream with NO_ERROR once the answer is sent (RFC 9113 §8.1).
+ */
+function closeAfterUnreadBody(ex: Exchange): void {
+  const { req, res } = ex;
+  if (bodyArrived(req)) return;
+  if (req.httpVersionMajor === 1) {
+    if (!res.headersSent) res.setHeader("Connection", "close");
+    const socket = req.socket;
+    res.once("finish", () => {
+      socket.end();
+      // A client that never reads our FIN must not keep the socket either.
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    });
+    return;
+  }
+  // Node's compatibility layer ends every response with trailers (empty, or gRPC's
+  // status): they are sent on 'wantTrailers', and reach the wire on the next turn, so the
+  // reset waits for that. A response that never asks for trailers is reset a second after
+  // its body is written (the response's own 'finish' waits for the stream to close).
+  const stream = (req as Http2ServerRequest).stream;
+  const reset = () => {
+    if (!stream.closed && !stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+  };
+  stream.once("wantTrailers", () => setImmediate(reset));
+  stream.once("finish", () => setTimeout(reset, 1_000).unref());
+}
+
+/** cut ends a request whose response has started: the HTTP/2 stream is reset, an HTTP/1.1 socket destroyed. */
+function cut(req: NodeRequest): void {
+  if (req.httpVersionMajor === 1) {
+    req.socket.destroy();
+    return;
+  }
+  const stream = (req as Http2ServerRequest).stream;
+  if (!stream.closed && !stream.destroyed) stream.close(http2Constants.NGHTTP2_CANCEL);
+}
+
+/** bodyArrived is true once the whole request body has been received (read or not). */
+function bodyArrived(req: NodeRequest): boolean {
+  if (req.readableEnded) return true;
+  if (req.httpVersionMajor === 1) return (req as IncomingMessage).complete;
+  const stream = (req as Http2ServerRequest).stream;
+  return stream.endAfterHeaders || stream.readableEnded;
+}
+
+/** isGone is true when the client closed the connection or reset the stream. */
+function isGone(ex: Exchange): boolean {
+  return ex.res.destroyed || ex.req.destroyed || (ex.req.socket?.destroyed ?? true);
+}
+
+/** answerProbe answers the unauthenticated probes: /health (liveness) and /ready (readiness). */
+function answerProbe(req: NodeRequest, res: NodeResponse, body: object, ok: boolean): void {
   const headers = { "Content-Type": "application/json", "Cache-Control": "no-store" };
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.writeHead(405, { ...headers, Allow: "GET, HEAD" });
-    res.end('{"code":"MethodNotAllowed","message":"/health answers GET and HEAD"}');
+    res.end('{"code":"MethodNotAllowed","message":"this path answers GET and HEAD"}');
     return;
   }
-  res.writeHead(200, headers);
+  res.writeHead(ok ? 200 : 503, headers);
   if (req.method === "HEAD") {
     res.end();
   } else {
-    res.end('{"status":"ok"}');
+    res.end(JSON.stringify(body));
   }
+}
+
+function headerOf(req: NodeRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** writeJson answers with a JSON error body the transcoder has no Connect code for. */
+function writeJson(res: NodeResponse, status: number, body: { code: string; message: string }) {
+  res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+  res.end(JSON.stringify(body));
 }
 
 /** writeRestError answers with the REST error shape, the same as the transcoder's. */
@@ -218,4 +531,19 @@ function headersOf(req: NodeRequest): Headers {
     }
   }
   return headers;
+}
+
+/**
+ * cappedBody yields a request's body as it arrives, and fails with ResourceExhausted once
+ * it exceeds `limit` bytes in total (streams included), before the chunk over it is held.
+ */
+async function* cappedBody(req: NodeRequest, limit: number): AsyncIterable<Uint8Array> {
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      throw new ConnectError(`request body exceeds ${limit} bytes`, Code.ResourceExhausted);
+    }
+    yield chunk;
+  }
 }

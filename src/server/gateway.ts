@@ -11,11 +11,14 @@ import { createEngine } from "../engine/engine.js";
 import type { KmsEngine } from "../engine/types.js";
 import { createRestTranscoder } from "../rest/index.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
+import { createAccessLog } from "./access-log.js";
 import { createEdge } from "./edge.js";
 import { createHealthService } from "./health-service.js";
 import { createListener } from "./listener.js";
 import type { Logger } from "./logger.js";
+import { createPreauthBudget } from "./preauth-budget.js";
 import { bodyLimitBytes } from "./read-body.js";
+import { createReadiness } from "./readiness.js";
 import { createReflectionServices } from "./reflection-service.js";
 import { rpcInputErrorInterceptor } from "./screen-rpc-request.js";
 
@@ -26,6 +29,12 @@ export interface GatewayOptions {
   credentials: CredentialStore;
   log: Logger;
   tls?: { cert: Buffer; key: Buffer };
+  /** Deadline for a request's whole body to arrive, per HTTP/1.1 request and HTTP/2 stream (30 s). */
+  bodyTimeoutMs?: number;
+  /** Bytes buffered at once for requests whose signature is not yet verified (16 MiB). */
+  preauthBodyBudgetBytes?: number;
+  /** How long identical auth failures are folded into one access-log summary (10 s). */
+  authFailureLogWindowMs?: number;
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -61,10 +70,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     file_grpc_health_v1_health,
   ]);
   const shutdown = new AbortController();
+  const kmsReadiness = createReadiness(() => engine.status());
+  // Once shutdown begins the gateway is not ready, whatever the KMS says, so balancers
+  // stop sending new work while in-flight requests drain.
+  const readiness = {
+    check: async () => {
+      const view = await kmsReadiness.check();
+      return shutdown.signal.aborted ? { ...view, ready: false } : view;
+    },
+  };
   const health = createHealthService({
     services: [KmsAdminService.typeName],
+    // "" is liveness (the process answers); the KMS service is readiness: it serves
+    // only while the KMS is Running and its backend healthy.
+    isServing: async (service) =>
+      service !== KmsAdminService.typeName || (await readiness.check()).ready,
     shutdownSignal: shutdown.signal,
   });
+  const accessLog = createAccessLog({ log, authFailureWindowMs: options.authFailureLogWindowMs });
   const router = createConnectRouter({
     readMaxBytes: bodyLimitBytes,
     // The edge inflates request bodies itself (screenRpcRequest, bounded);
@@ -94,6 +117,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     credentials: options.credentials,
     log,
+    accessLog,
+    readiness,
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    preauthBudget: createPreauthBudget(options.preauthBodyBudgetBytes),
   });
   const listener = createListener({ handler: edge, tls: options.tls });
 
@@ -104,6 +131,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Health turns NOT_SERVING first, so balancers stop sending new work.
       shutdown.abort();
       await listener.close();
+      accessLog.close();
       await engine.close();
     },
   };

@@ -9,7 +9,7 @@ export interface HealthServiceOptions {
   /** Fully-qualified names of the services this server answers for ("" is always known). */
   services: string[];
   /** Whether `service` ("" for the whole server) serves now; true when omitted. */
-  isServing?: (service: string) => boolean;
+  isServing?: (service: string) => boolean | Promise<boolean>;
   /** How often Watch re-evaluates `isServing` (5 s by default). */
   watchIntervalMs?: number;
   /** Once aborted, every service reports NOT_SERVING and Watch streams end. */
@@ -29,19 +29,19 @@ export function createHealthService(
   const intervalMs = options.watchIntervalMs ?? 5_000;
   const shutdown = options.shutdownSignal;
 
-  const statusOf = (service: string): ServingStatus => {
+  const statusOf = async (service: string): Promise<ServingStatus> => {
     if (!known.has(service)) return ServingStatus.SERVICE_UNKNOWN;
     if (shutdown?.aborted) return ServingStatus.NOT_SERVING;
-    return (options.isServing?.(service) ?? true)
-      ? ServingStatus.SERVING
-      : ServingStatus.NOT_SERVING;
+    const serving = (await options.isServing?.(service)) ?? true;
+    // Shutdown may have begun while the check ran.
+    return serving && !shutdown?.aborted ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   };
 
   return [
     Health,
     {
-      check(request) {
-        const status = statusOf(request.service);
+      async check(request) {
+        const status = await statusOf(request.service);
         if (status === ServingStatus.SERVICE_UNKNOWN) {
           throw new ConnectError("unknown service", Code.NotFound);
         }
@@ -53,7 +53,7 @@ export function createHealthService(
         let last: ServingStatus | undefined;
         for (;;) {
           if (context.signal.aborted) return;
-          const status = statusOf(request.service);
+          const status = await statusOf(request.service);
           if (status !== last) {
             yield { status };
             last = status;
@@ -62,9 +62,9 @@ export function createHealthService(
           await sleep(intervalMs, stop);
         }
       },
-      list() {
+      async list() {
         const statuses: Record<string, { status: ServingStatus }> = {};
-        for (const service of known) statuses[service] = { status: statusOf(service) };
+        for (const service of known) statuses[service] = { status: await statusOf(service) };
         return { statuses };
       },
     },

@@ -3,6 +3,7 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:h
 import net, { type AddressInfo, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { sniffPreface } from "./listener-preface.js";
+import { watchSession } from "./session-watchdog.js";
 
 /** ListenerHandler is the one request handler every protocol and HTTP version reaches. */
 export type ListenerHandler = (
@@ -25,7 +26,11 @@ export interface ListenerOptions {
     requestTimeout?: number;
     connectionsCheckingInterval?: number;
   };
-  /** How long an HTTP/2 session may stay without activity before it is asked to go away (120 s). */
+  /**
+   * How long an HTTP/2 session may stay without an open stream before it is asked to go
+   * away (120 s). A session that ended itself with an error GOAWAY is destroyed within
+   * seconds whatever this says (see watchSession).
+   */
   sessionIdleTimeoutMs?: number;
   /** HTTP/2 settings merged over the defaults (256 concurrent streams, 32 KiB of headers). */
   http2Settings?: http2.Settings;
@@ -56,10 +61,18 @@ type NodeResponse = ServerResponse | Http2ServerResponse;
 export function createListener(options: ListenerOptions): Listener {
   const prefaceTimeoutMs = options.prefaceTimeoutMs ?? 10_000;
   const onError = options.onError ?? (() => {});
-  const http2Options: http2.ServerOptions = {
-    maxSessionMemory: 10,
-    settings: { maxConcurrentStreams: 256, maxHeaderListSize: 32 * 1024, ...options.http2Settings },
-  };
+  const http2Options: http2.ServerOptions & { streamResetBurst: number; streamResetRate: number } =
+    {
+      maxSessionMemory: 10,
+      // nghttp2's rapid-reset limit, above the session watchdog's (which closes the socket).
+      streamResetBurst: 2_000,
+      streamResetRate: 66,
+      settings: {
+        maxConcurrentStreams: 256,
+        maxHeaderListSize: 32 * 1024,
+        ...options.http2Settings,
+      },
+    };
 
   const sockets = new Set<Socket>(); // every accepted connection, until it closes
   const sniffing = new Map<Socket, () => void>(); // cleartext sockets not yet handed over
@@ -83,8 +96,7 @@ export function createListener(options: ListenerOptions): Listener {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     session.on("error", onError);
-    // close() sends GOAWAY and lets open streams finish, so an idle stream is not cut.
-    session.setTimeout(options.sessionIdleTimeoutMs ?? 120_000, () => session.close());
+    watchSession(session, { idleTimeoutMs: options.sessionIdleTimeoutMs ?? 120_000 });
     if (closing) session.close();
   }
   function onRequest(req: IncomingMessage | Http2ServerRequest, res: NodeResponse): void {

@@ -1,23 +1,61 @@
+import { pino } from "pino";
+import pretty from "pino-pretty";
+
 /** LogLevel is the severity of a log line. */
 export type LogLevel = "info" | "warn" | "error";
 
 /** Logger writes one JSON object per line. Callers never pass secrets or key material. */
 export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
+/** LoggerOptions choose where lines go; the defaults suit the gateway process. */
+export interface LoggerOptions {
+  /**
+   * Takes each JSON line (with its newline) instead of stderr; for tests.
+   * Lines are then written synchronously, in order.
+   */
+  write?: (line: string) => void;
+  /** Human-readable lines instead of JSON; defaults to whether stderr is a TTY. */
+  pretty?: boolean;
+}
+
 /**
- * createLogger returns a Logger writing JSON lines to `write` (stderr by
- * default). An Error in `fields` is reduced to its name and message so that a
- * stack or a backend's raw response never reaches the log by accident.
+ * createLogger returns a Logger backed by pino. Lines are JSON objects with
+ * `time` (ISO 8601), `level` ("info" | "warn" | "error") and `message`, plus
+ * the fields given. By default they go to stderr through pino's asynchronous
+ * destination, so a slow terminal or pipe never blocks the event loop; pino
+ * flushes what is still buffered synchronously when the process exits, so a
+ * line written just before `process.exit()` is not lost. On a TTY the lines
+ * are printed human-readable instead. An Error in `fields` is reduced to its
+ * name and message chain, so that a stack or a backend's raw response never
+ * reaches the log by accident.
  */
-export function createLogger(
-  write: (line: string) => void = (line) => process.stderr.write(line),
-): Logger {
+export function createLogger(options: LoggerOptions | ((line: string) => void) = {}): Logger {
+  const opts = typeof options === "function" ? { write: options } : options;
+  const base = {
+    base: null,
+    messageKey: "message",
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  let logger: pino.Logger;
+  if (opts.write !== undefined) {
+    const write = opts.write;
+    logger = pino(base, { write: (line: string) => write(line) });
+  } else if (opts.pretty ?? process.stderr.isTTY === true) {
+    // Formatting runs on the main thread, but only for a person at a terminal.
+    logger = pino(
+      base,
+      pretty({ destination: 2, sync: false, messageKey: "message", translateTime: "SYS:iso" }),
+    );
+  } else {
+    logger = pino(base, pino.destination({ dest: 2, sync: false }));
+  }
   return (level, message, fields = {}) => {
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, message };
+    const entry: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(fields)) {
       entry[name] = value instanceof Error ? describeError(value) : value;
     }
-    write(`${JSON.stringify(entry)}\n`);
+    logger[level](entry, message);
   };
 }
 

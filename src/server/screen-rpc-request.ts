@@ -99,11 +99,6 @@ const encodingHeaders: Record<Framing, [encoding: string, acceptEncoding: string
  * one request message before connect parses it, and hands connect a request
  * it cannot mishandle:
  *
- * - **Unauthenticated** callers (`authenticated` false: the method needs a
- *   caller and has none) get an empty, valid message instead of their
- *   body (and no encoding header), so the handler answers Unauthenticated
- *   whatever the body was: authenticate → parse → validate, and an unsigned
- *   caller learns nothing about its input.
  * - **Compression** (`Content-Encoding` on Connect, `grpc-encoding` and the
  *   frame flag on gRPC and gRPC-Web): gzip and br are inflated here, at most
  *   1 MiB (over → ResourceExhausted, without inflating the rest); any other
@@ -127,7 +122,6 @@ export async function screenRpcRequest(
   method: DescMethod,
   request: UniversalServerRequest,
   body: Uint8Array,
-  authenticated: boolean,
 ): Promise<UniversalServerRequest> {
   const type = request.header.get("content-type") ?? "";
   let framing: Framing | undefined;
@@ -148,13 +142,8 @@ export async function screenRpcRequest(
   const contextValues = request.contextValues ?? createContextValues();
   const [encodingHeader, acceptEncodingHeader] = encodingHeaders[framing];
   header.delete(encodingHeader);
-  let verdict: { message: Uint8Array } | { error: ConnectError };
-  if (!authenticated) {
-    verdict = { message: emptyMessage(json) };
-  } else {
-    const encoding = request.header.get(encodingHeader);
-    verdict = await screenBody(method.input, framing, json, encoding, acceptEncodingHeader, body);
-  }
+  const encoding = request.header.get(encodingHeader);
+  let verdict = await screenBody(method.input, framing, json, encoding, acceptEncodingHeader, body);
   if ("error" in verdict) {
     contextValues.set(rpcInputErrorKey, verdict.error);
     verdict = { message: emptyMessage(json) };

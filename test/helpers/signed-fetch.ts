@@ -44,34 +44,7 @@ export async function signedFetch(
 ): Promise<RestAnswer> {
   const url = new URL(path, baseUrl);
   const query = options.query ?? {};
-  const headers: Record<string, string> = { host: url.host, ...options.headers };
-  if (options.body !== undefined) {
-    headers["content-type"] ??= "application/json";
-  }
-  let sentHeaders = headers;
-  if (options.credentials !== null) {
-    const signer = new SignatureV4({
-      credentials: options.credentials ?? testCredentials,
-      region: "us-east-1",
-      service: "s3",
-      sha256: Hash.bind(null, "sha256"),
-    });
-    const signed = await signer.sign(
-      {
-        method,
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query,
-        headers,
-        body: options.body,
-      },
-      options.signingDate ? { signingDate: options.signingDate } : {},
-    );
-    sentHeaders = signed.headers as Record<string, string>;
-  }
-  const req = { headers: { ...sentHeaders }, body: options.body };
+  const req = { headers: await signedHeaders(baseUrl, method, path, options), body: options.body };
   options.afterSigning?.(req);
   const search = new URLSearchParams(query).toString();
   const { host: _, ...fetchHeaders } = req.headers;
@@ -88,4 +61,42 @@ export async function signedFetch(
     json = undefined;
   }
   return { status: response.status, headers: response.headers, text, json };
+}
+
+/**
+ * signedHeaders returns the headers signedFetch would send (with `host`), for tests that
+ * write the request themselves, e.g. to stall its body.
+ */
+export async function signedHeaders(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: Omit<SignedFetchOptions, "afterSigning"> = {},
+): Promise<Record<string, string>> {
+  const url = new URL(path, baseUrl);
+  const headers: Record<string, string> = { host: url.host, ...options.headers };
+  if (options.body !== undefined) {
+    headers["content-type"] ??= "application/json";
+  }
+  if (options.credentials === null) return headers;
+  const signer = new SignatureV4({
+    credentials: options.credentials ?? testCredentials,
+    region: "us-east-1",
+    service: "s3",
+    sha256: Hash.bind(null, "sha256"),
+  });
+  const signed = await signer.sign(
+    {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: options.query ?? {},
+      headers,
+      body: options.body,
+    },
+    options.signingDate ? { signingDate: options.signingDate } : {},
+  );
+  return { ...(signed.headers as Record<string, string>) };
 }

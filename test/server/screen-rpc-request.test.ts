@@ -52,7 +52,7 @@ describe("screenRpcRequest", () => {
       GenerateDataKeyRequestSchema,
       create(GenerateDataKeyRequestSchema, { keyId: "k", encryptionContext: { a: "b" } }),
     );
-    const screened = await screenRpcRequest(gdk, universal("application/proto"), message, true);
+    const screened = await screenRpcRequest(gdk, universal("application/proto"), message);
     expect(verdict(screened)).toBeUndefined();
     expect(await bodyOf(screened)).toEqual(Buffer.from(message));
   });
@@ -63,7 +63,7 @@ describe("screenRpcRequest", () => {
       create(GenerateDataKeyRequestSchema, { keyId: "k" }),
     );
     const request = universal("application/grpc", { "grpc-encoding": "gzip" });
-    const screened = await screenRpcRequest(gdk, request, frame(gzipSync(message), 1), true);
+    const screened = await screenRpcRequest(gdk, request, frame(gzipSync(message), 1));
     expect(verdict(screened)).toBeUndefined();
     expect(screened.header.get("grpc-encoding")).toBeNull();
     expect(await bodyOf(screened)).toEqual(frame(message));
@@ -76,19 +76,11 @@ describe("screenRpcRequest", () => {
       enumerable: true,
     });
     const bytes = toBinary(GenerateDataKeyRequestSchema, message);
-    const screened = await screenRpcRequest(gdk, universal("application/proto"), bytes, true);
+    const screened = await screenRpcRequest(gdk, universal("application/proto"), bytes);
     expect(verdict(screened)?.code).toBe(Code.InvalidArgument);
     expect(verdict(screened)?.rawMessage).toMatch(/"encryption_context".*"__proto__"/);
     // connect gets an empty, valid message; the interceptor throws the verdict.
     expect(await bodyOf(screened)).toHaveLength(0);
-  });
-
-  it("gives an unauthenticated caller's body to nobody", async () => {
-    const request = universal("application/grpc", { "grpc-encoding": "zstd" });
-    const screened = await screenRpcRequest(gdk, request, Buffer.from("garbage"), false);
-    expect(verdict(screened)).toBeUndefined();
-    expect(screened.header.get("grpc-encoding")).toBeNull();
-    expect(await bodyOf(screened)).toEqual(frame(new Uint8Array()));
   });
 
   it("stops inflating a bomb at 1 MiB", async () => {
@@ -97,7 +89,7 @@ describe("screenRpcRequest", () => {
     // CPU time, not wall time, so a busy machine does not make it pass or fail:
     // inflating all 100 MiB costs about a second of CPU, stopping at 1 MiB a few ms.
     const before = process.cpuUsage();
-    const screened = await screenRpcRequest(gdk, request, bomb, true);
+    const screened = await screenRpcRequest(gdk, request, bomb);
     const used = process.cpuUsage(before);
     expect(verdict(screened)?.code).toBe(Code.ResourceExhausted);
     expect((used.user + used.system) / 1000).toBeLessThan(250);
@@ -108,7 +100,6 @@ describe("screenRpcRequest", () => {
       gdk,
       universal("application/grpc-web-text"),
       Buffer.from("AAAA"),
-      true,
     );
     expect(verdict(screened)).toBeUndefined();
     expect((await bodyOf(screened)).toString()).toBe("AAAA");
@@ -138,7 +129,7 @@ describe("screenRpcRequest", () => {
           if (enc !== undefined) {
             headers[type.includes("grpc") ? "grpc-encoding" : "content-encoding"] = enc;
           }
-          const screened = await screenRpcRequest(gdk, universal(type, headers), bytes, true);
+          const screened = await screenRpcRequest(gdk, universal(type, headers), bytes);
           const error = verdict(screened);
           if (error !== undefined) {
             expect([Code.InvalidArgument, Code.ResourceExhausted]).toContain(error.code);
