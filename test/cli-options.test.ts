@@ -72,7 +72,7 @@ describe("parseCliOptions", () => {
     ).toBe(0);
     for (const bad of ["-1", "1.5", "1e3", " 5", "0x10", "3600001", "abc"]) {
       expect(() => parseCliOptions([`--drain-timeout-ms=${bad}`], {}), bad).toThrow(
-        /--drain-timeout-ms must be a whole number of milliseconds 0-3600000/,
+        /--drain-timeout-ms must be a whole number from 0 to 3600000/,
       );
     }
   });
