@@ -128,5 +128,5 @@ describe("lifecycle and restart", () => {
     } finally {
       await gw.stop();
     }
-  });
+  }, 120_000); // five process starts (tsx boot each): about 10 s idle, far more on a loaded runner
 });
