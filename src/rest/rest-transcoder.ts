@@ -37,6 +37,8 @@ export interface RestResponse {
   status: number;
   headers: Headers;
   body: Uint8Array;
+  /** The RPC the route reached (`package.Service/Method`) when one matched, for the access log. */
+  rpc?: string;
 }
 
 /**
@@ -198,13 +200,15 @@ export function createRestTranscoder<S extends DescService>(
         response.headers.set("Allow", match.allow.join(", "));
         return response;
       }
+      const method = match.route.method;
+      const rpc = `${method.parent.typeName}/${method.name}`;
       let input: Message;
       try {
         input = decodeRequest(match.route, match.captures, req.rawQuery, req.body);
       } catch (e) {
-        return restErrorResponse(toConnectError(e));
+        return { ...restErrorResponse(toConnectError(e)), rpc };
       }
-      return call(req, match.route.method, input);
+      return { ...(await call(req, method, input)), rpc };
     },
   };
 }

@@ -256,6 +256,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       contextValues: createContextValues().set(callerKey, admission.caller),
       signal: abort.signal,
     });
+    ex.rpc = answer.rpc ?? null;
     writeRest(res, answer);
   }
 

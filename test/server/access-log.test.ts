@@ -56,7 +56,7 @@ describe("access lines of a gateway process (JSON on stderr)", () => {
     return found as Line;
   }
 
-  it("logs a REST success with request id, remote, protocol, status, code and caller", async () => {
+  it("logs a REST success with request id, remote, protocol, RPC, status, code and caller", async () => {
     const answer = await signedFetch(gw.url, "GET", keysPath, {
       headers: { "x-request-id": "rest-ok-1" },
     });
@@ -66,7 +66,7 @@ describe("access lines of a gateway process (JSON on stderr)", () => {
       level: "info",
       remote: "127.0.0.1",
       protocol: "rest",
-      rpc: null,
+      rpc: "kms.admin.v1.KmsAdminService/ListKeys",
       method: "GET",
       path: keysPath,
       status: 200,
