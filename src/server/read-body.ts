@@ -43,13 +43,8 @@ export interface ReadBodyOptions {
  */
 export function readBody(
   req: IncomingMessage | Http2ServerRequest,
-  options: ReadBodyOptions | number = {},
+  { limit = bodyLimitBytes, budget, signal }: ReadBodyOptions = {},
 ): Promise<BodyReadResult> {
-  const {
-    limit = bodyLimitBytes,
-    budget,
-    signal,
-  } = typeof options === "number" ? { limit: options } : options;
   const declared = declaredLength(req);
   if (declared !== undefined && declared > limit) {
     return Promise.resolve({ complete: false, head: [] });
