@@ -29,6 +29,16 @@ function status(answer: Answer, expected: number): string | null {
     : `HTTP ${answer.status}, expected ${expected}: ${Buffer.from(answer.body).toString("utf8").slice(0, 200)}`;
 }
 
+/** okJsonObject checks a 200 answer whose body is a JSON object, then runs `check` on that object. */
+function okJsonObject(check: (body: Record<string, unknown>) => string | null): AnswerCheck {
+  return (answer) => {
+    const bad = status(answer, 200);
+    if (bad !== null) return bad;
+    const body = json(answer);
+    return typeof body === "string" ? body : check(body);
+  };
+}
+
 /**
  * expectDataKeyJson checks a generate-data-key answer in JSON: 200, the key id,
  * a 32-byte plaintext key and a non-empty blob, under REST's snake_case names
@@ -39,59 +49,43 @@ export function expectDataKeyJson(keyId: string, names: "snake" | "camel"): Answ
     names === "snake"
       ? ["key_id", "plaintext_key", "ciphertext_blob"]
       : ["keyId", "plaintextKey", "ciphertextBlob"];
-  return (answer) => {
-    const bad = status(answer, 200);
-    if (bad !== null) return bad;
-    const body = json(answer);
-    if (typeof body === "string") return body;
+  return okJsonObject((body) => {
     if (body[id] !== keyId) return `${id} is not ${keyId}`;
     if (base64Length(body[plain]) !== 32) return `${plain} is not a 32-byte base64 key`;
     if (base64Length(body[blob]) < 1) return `${blob} is not base64`;
     return null;
-  };
+  });
 }
 
 /** expectDecryptJson checks a REST decrypt answer: 200, the key id, the expected plaintext key. */
 export function expectDecryptJson(keyId: string, plaintextKey: string): AnswerCheck {
-  return (answer) => {
-    const bad = status(answer, 200);
-    if (bad !== null) return bad;
-    const body = json(answer);
-    if (typeof body === "string") return body;
+  return okJsonObject((body) => {
     if (body.key_id !== keyId) return `key_id is not ${keyId}`;
     if (body.plaintext_key !== plaintextKey) return "plaintext_key is not the generated data key";
     return null;
-  };
+  });
 }
 
 /** expectDescribeJson checks a REST describe answer: 200 and the key's metadata. */
 export function expectDescribeJson(keyId: string): AnswerCheck {
-  return (answer) => {
-    const bad = status(answer, 200);
-    if (bad !== null) return bad;
-    const body = json(answer);
-    if (typeof body === "string") return body;
+  return okJsonObject((body) => {
     const metadata = body.key_metadata as Record<string, unknown> | null | undefined;
     if (metadata?.key_id !== keyId) return `key_metadata.key_id is not ${keyId}`;
     if (metadata.key_state !== "Enabled") return "key_state is not Enabled";
     return null;
-  };
+  });
 }
 
 /** expectListPage checks a REST list answer: 200, `pageSize` keys in ascending order, truncated as expected. */
 export function expectListPage(pageSize: number, truncated: boolean): AnswerCheck {
-  return (answer) => {
-    const bad = status(answer, 200);
-    if (bad !== null) return bad;
-    const body = json(answer);
-    if (typeof body === "string") return body;
+  return okJsonObject((body) => {
     const keys = body.keys;
     if (!Array.isArray(keys) || keys.length !== pageSize) return `expected ${pageSize} keys`;
     const ids = keys.map((k: { key_id?: unknown }) => String(k.key_id));
     if (ids.some((id, i) => i > 0 && (ids[i - 1] as string) >= id)) return "keys are not in order";
     if (body.truncated !== truncated) return `truncated is not ${truncated}`;
     return null;
-  };
+  });
 }
 
 /**

@@ -81,18 +81,36 @@ function restGenerate(ctx: ScenarioContext): Promise<HttpRequestSpec> {
   });
 }
 
-function grpcGenerate(ctx: ScenarioContext, baseUrl = ctx.url): Promise<HttpRequestSpec> {
+function grpcGenerate(ctx: ScenarioContext): Promise<HttpRequestSpec> {
   const message = toBinary(
     GenerateDataKeyRequestSchema,
     create(GenerateDataKeyRequestSchema, { keyId: ctx.keyId }),
   );
   return signRpcRequest({
-    baseUrl,
+    baseUrl: ctx.url,
     procedure: GENERATE_PROCEDURE,
     contentType: "application/grpc",
     body: grpcFrame(message),
     credentials: ctx.credentials,
   });
+}
+
+/** The generate-data-key row over REST: its signed request and the check of its snake_case answer. */
+async function prepareRestGenerate(ctx: ScenarioContext): Promise<PreparedScenario> {
+  return {
+    baseUrl: ctx.url,
+    request: await restGenerate(ctx),
+    check: expectDataKeyJson(ctx.keyId, "snake"),
+  };
+}
+
+/** The generate-data-key row over gRPC, shared by the gateway and the gRPC baselines. */
+async function prepareGrpcGenerate(ctx: ScenarioContext): Promise<PreparedScenario> {
+  return {
+    baseUrl: ctx.url,
+    request: await grpcGenerate(ctx),
+    check: expectGrpcDataKey(ctx.keyId),
+  };
 }
 
 function connectGenerate(ctx: ScenarioContext, baseUrl: string): Promise<HttpRequestSpec> {
@@ -138,26 +156,14 @@ export const scenarios: readonly ScenarioDef[] = [
     name: BASELINE_HTTP,
     server: "bare-http",
     tool: "wrk",
-    async prepare(ctx) {
-      return {
-        baseUrl: ctx.url,
-        request: await restGenerate(ctx),
-        check: expectDataKeyJson(ctx.keyId, "snake"),
-      };
-    },
+    prepare: prepareRestGenerate,
   },
   {
     name: "REST generate-data-key",
     server: "gateway",
     tool: "wrk",
     baseline: BASELINE_HTTP,
-    async prepare(ctx) {
-      return {
-        baseUrl: ctx.url,
-        request: await restGenerate(ctx),
-        check: expectDataKeyJson(ctx.keyId, "snake"),
-      };
-    },
+    prepare: prepareRestGenerate,
   },
   {
     name: "REST decrypt",
@@ -203,13 +209,7 @@ export const scenarios: readonly ScenarioDef[] = [
     server: "gateway",
     tool: "h2load",
     baseline: BASELINE_GRPC_JS,
-    async prepare(ctx) {
-      return {
-        baseUrl: ctx.url,
-        request: await grpcGenerate(ctx),
-        check: expectGrpcDataKey(ctx.keyId),
-      };
-    },
+    prepare: prepareGrpcGenerate,
   },
   {
     name: "Connect JSON generate-data-key (HTTP/1.1)",
@@ -229,37 +229,19 @@ export const scenarios: readonly ScenarioDef[] = [
     name: BASELINE_HTTP2,
     server: "bare-http2",
     tool: "h2load",
-    async prepare(ctx) {
-      return {
-        baseUrl: ctx.url,
-        request: await grpcGenerate(ctx),
-        check: expectGrpcDataKey(ctx.keyId),
-      };
-    },
+    prepare: prepareGrpcGenerate,
   },
   {
     name: BASELINE_GRPC_JS,
     server: "grpc-js",
     tool: "h2load",
-    async prepare(ctx) {
-      return {
-        baseUrl: ctx.url,
-        request: await grpcGenerate(ctx),
-        check: expectGrpcDataKey(ctx.keyId),
-      };
-    },
+    prepare: prepareGrpcGenerate,
   },
   {
     name: BASELINE_CONNECT_GRPC,
     server: "connect-noop",
     tool: "h2load",
-    async prepare(ctx) {
-      return {
-        baseUrl: ctx.url,
-        request: await grpcGenerate(ctx),
-        check: expectGrpcDataKey(ctx.keyId),
-      };
-    },
+    prepare: prepareGrpcGenerate,
   },
   {
     name: BASELINE_CONNECT_JSON,

@@ -102,27 +102,24 @@ export function summarizeCpuProfile(
   const all = [...functions.values()];
   const areas = new Map<string, number>();
   for (const f of all) areas.set(areaOf(f), (areas.get(areaOf(f)) ?? 0) + f.selfMs);
+  // The `top` heaviest of `candidates` by `msOf`, reported under `selfMs` (SelfTime's field).
+  const rank = (candidates: typeof all, msOf: (f: (typeof all)[number]) => number): SelfTime[] =>
+    candidates
+      .filter((f) => msOf(f) > 0)
+      .sort((a, b) => msOf(b) - msOf(a))
+      .slice(0, top)
+      .map((f) => ({
+        functionName: f.functionName,
+        location: f.location,
+        selfMs: msOf(f),
+        percent: share(msOf(f)),
+      }));
   return {
-    top: all
-      .filter((f) => f.selfMs > 0)
-      .sort((a, b) => b.selfMs - a.selfMs)
-      .slice(0, top)
-      .map((f) => ({
-        functionName: f.functionName,
-        location: f.location,
-        selfMs: f.selfMs,
-        percent: share(f.selfMs),
-      })),
-    inclusive: all
-      .filter((f) => f.totalMs > 0 && /^(dist\/)?src\//.test(f.location))
-      .sort((a, b) => b.totalMs - a.totalMs)
-      .slice(0, top)
-      .map((f) => ({
-        functionName: f.functionName,
-        location: f.location,
-        selfMs: f.totalMs,
-        percent: share(f.totalMs),
-      })),
+    top: rank(all, (f) => f.selfMs),
+    inclusive: rank(
+      all.filter((f) => /^(dist\/)?src\//.test(f.location)),
+      (f) => f.totalMs,
+    ),
     areas: [...areas]
       .filter(([, ms]) => ms > 0)
       .sort((a, b) => b[1] - a[1])

@@ -1,6 +1,7 @@
 import type { DescField, DescMessage, JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { quote } from "./quote.js";
 
 /**
  * Decimal integers as JSON writes them: no sign but `-`, no leading zeros, no
@@ -81,7 +82,7 @@ function checkValue(field: DescField, value: JsonValue, path: string): void {
     checkMessage(field.message, value, `${path}.`);
     return;
   }
-  if (typeof value === "string" && field.scalar !== undefined && isInteger(field.scalar)) {
+  if (typeof value === "string" && field.scalar !== undefined && isIntegerScalar(field.scalar)) {
     if (!DECIMAL_INTEGER.test(value)) {
       throw new ConnectError(
         `invalid value for field ${quote(path)}: expected an integer (a JSON number or a decimal string)`,
@@ -99,7 +100,11 @@ export function forbiddenMapKey(path: string): ConnectError {
   );
 }
 
-function isInteger(scalar: ScalarType): boolean {
+/**
+ * isIntegerScalar tells whether a scalar is one of the ten integer types, whose JSON
+ * strings must be plain decimals (see isDecimalInteger).
+ */
+export function isIntegerScalar(scalar: ScalarType): boolean {
   switch (scalar) {
     case ScalarType.INT32:
     case ScalarType.SINT32:
@@ -115,10 +120,6 @@ function isInteger(scalar: ScalarType): boolean {
     default:
       return false;
   }
-}
-
-function quote(name: string): string {
-  return JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
 }
 
 function isJsonObject(json: JsonValue | undefined): json is JsonObject {

@@ -2,10 +2,11 @@ import type { DescField, DescMessage, JsonObject, JsonValue, Message } from "@bu
 import { fromJson, ScalarType } from "@bufbuild/protobuf";
 import { isFieldError } from "@bufbuild/protobuf/reflect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { checkRequestJson, isDecimalInteger } from "./check-request-json.js";
+import { checkRequestJson, isDecimalInteger, isIntegerScalar } from "./check-request-json.js";
 import type { CompiledRoute } from "./compile-routes.js";
 import { exceedsJsonDepth, maxJsonDepth } from "./json-depth.js";
 import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
+import { quote } from "./quote.js";
 
 /**
  * decodeRequest builds the request message of a matched route from the HTTP
@@ -242,26 +243,18 @@ function parameterToJson(field: DescField, text: string, name: string): JsonValu
   }
   const bad = (expected: string) =>
     invalid(`invalid value for field ${quote(name)}: expected ${expected}`);
+  if (field.scalar !== undefined && isIntegerScalar(field.scalar)) {
+    if (isDecimalInteger(text)) {
+      return text;
+    }
+    throw bad("an integer");
+  }
   switch (field.scalar) {
     case ScalarType.BOOL:
       if (text === "true" || text === "false") {
         return text === "true";
       }
       throw bad("true or false");
-    case ScalarType.INT32:
-    case ScalarType.SINT32:
-    case ScalarType.SFIXED32:
-    case ScalarType.UINT32:
-    case ScalarType.FIXED32:
-    case ScalarType.INT64:
-    case ScalarType.SINT64:
-    case ScalarType.SFIXED64:
-    case ScalarType.UINT64:
-    case ScalarType.FIXED64:
-      if (isDecimalInteger(text)) {
-        return text;
-      }
-      throw bad("an integer");
     case ScalarType.FLOAT:
     case ScalarType.DOUBLE:
       if (/^(-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?|NaN|-?Infinity)$/.test(text)) {
@@ -334,10 +327,6 @@ function cleanReason(reason: string): string {
     return reason;
   }
   return "invalid value";
-}
-
-function quote(name: string): string {
-  return JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
 }
 
 function isJsonObject(json: JsonValue | undefined): json is JsonObject {

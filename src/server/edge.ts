@@ -180,7 +180,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
         // malformed one is InvalidArgument, not Internal; streams (reflection) flow.
         const kind = rpc.method.methodKind;
         if (kind !== "unary" && kind !== "server_streaming") {
-          await serveRpc(ex, rpc, wire, { body: cappedBody(ex.req, publicBodyLimitBytes) });
+          await serveRpc(ex, rpc, wire, { body: cappedBody(req, publicBodyLimitBytes) });
           return;
         }
         const read = await readBody(req, {
@@ -191,10 +191,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
           closeAfterUnreadBody(ex);
           const refusal = rpcErrorResponse(
             headerOf(req, "content-type"),
-            new ConnectError(
-              `request body exceeds ${publicBodyLimitBytes} bytes`,
-              Code.ResourceExhausted,
-            ),
+            bodyTooLarge(publicBodyLimitBytes),
           );
           await writeRpc(ex, wire, refusal);
           return;
@@ -543,8 +540,13 @@ async function* cappedBody(req: NodeRequest, limit: number): AsyncIterable<Uint8
   for await (const chunk of req as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
     if (total > limit) {
-      throw new ConnectError(`request body exceeds ${limit} bytes`, Code.ResourceExhausted);
+      throw bodyTooLarge(limit);
     }
     yield chunk;
   }
+}
+
+/** bodyTooLarge is the error for an RPC whose body is over `limit` bytes, read whole or streamed. */
+function bodyTooLarge(limit: number): ConnectError {
+  return new ConnectError(`request body exceeds ${limit} bytes`, Code.ResourceExhausted);
 }

@@ -43,84 +43,57 @@ export interface ReadBodyOptions {
  */
 export function readBody(
   req: IncomingMessage | Http2ServerRequest,
-  options: ReadBodyOptions | number = {},
+  { limit = bodyLimitBytes, budget, signal }: ReadBodyOptions = {},
 ): Promise<BodyReadResult> {
-  const {
-    limit = bodyLimitBytes,
-    budget,
-    signal,
-  } = typeof options === "number" ? { limit: options } : options;
-  const declared = Number(req.headers["content-length"]);
-  const hasDeclared = req.headers["content-length"] !== undefined && Number.isFinite(declared);
-  if (hasDeclared && declared > limit) {
+  const declared = declaredLength(req);
+  if (declared !== undefined && declared > limit) {
     return Promise.resolve({ complete: false, head: [] });
   }
   let reserved = 0;
-  if (budget !== undefined && hasDeclared) {
+  if (budget !== undefined && declared !== undefined) {
     if (!budget.tryReserve(declared)) return Promise.resolve({ complete: false, overBudget: true });
     reserved = declared;
   }
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let size = 0;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-      signal?.removeEventListener("abort", onAbort);
-    };
     const giveBack = () => {
       budget?.release(reserved);
       reserved = 0;
     };
-    const onData = (chunk: Uint8Array) => {
-      size += chunk.byteLength;
-      if (budget !== undefined && size > reserved) {
-        // A chunked body (or one longer than declared, which the parser refuses anyway).
-        if (!budget.tryReserve(size - reserved)) {
-          cleanup();
-          req.pause();
-          giveBack();
-          resolve({ complete: false, overBudget: true });
-          return;
+    followBody(req, signal, {
+      data(chunk, halt) {
+        size += chunk.byteLength;
+        if (budget !== undefined && size > reserved) {
+          // A chunked body (or one longer than declared, which the parser refuses anyway).
+          if (!budget.tryReserve(size - reserved)) {
+            halt();
+            giveBack();
+            resolve({ complete: false, overBudget: true });
+            return;
+          }
+          reserved = size;
         }
-        reserved = size;
-      }
-      chunks.push(chunk);
-      if (size > limit) {
-        cleanup();
-        req.pause();
+        chunks.push(chunk);
+        if (size > limit) {
+          halt();
+          giveBack();
+          resolve({ complete: false, head: chunks });
+        }
+      },
+      end() {
+        // Keep exactly what is held; a short body gives back the rest of its declaration.
+        if (budget !== undefined && reserved > size) {
+          budget.release(reserved - size);
+          reserved = size;
+        }
+        resolve({ complete: true, body: Buffer.concat(chunks) });
+      },
+      fail(err) {
         giveBack();
-        resolve({ complete: false, head: chunks });
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      // Keep exactly what is held; a short body gives back the rest of its declaration.
-      if (budget !== undefined && reserved > size) {
-        budget.release(reserved - size);
-        reserved = size;
-      }
-      resolve({ complete: true, body: Buffer.concat(chunks) });
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      giveBack();
-      reject(err);
-    };
-    const onClose = () => onError(new Error("request closed before its body ended"));
-    const onAbort = () =>
-      onError(signal?.reason instanceof Error ? signal.reason : new Error("body read aborted"));
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
-    signal?.addEventListener("abort", onAbort, { once: true });
+        reject(err);
+      },
+    });
   });
 }
 
@@ -146,50 +119,82 @@ export function discardBody(
   limit: number,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const declared = Number(req.headers["content-length"]);
-  if (
-    req.headers["content-length"] !== undefined &&
-    Number.isFinite(declared) &&
-    declared > limit
-  ) {
+  const declared = declaredLength(req);
+  if (declared !== undefined && declared > limit) {
     return Promise.resolve(false);
   }
   return new Promise((resolve, reject) => {
     let size = 0;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const onData = (chunk: Uint8Array) => {
-      size += chunk.byteLength;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve(false);
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(true);
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = () => onError(new Error("request closed before its body ended"));
-    const onAbort = () =>
-      onError(signal?.reason instanceof Error ? signal.reason : new Error("body read aborted"));
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    followBody(req, signal, {
+      data(chunk, halt) {
+        size += chunk.byteLength;
+        if (size > limit) {
+          halt();
+          resolve(false);
+        }
+      },
+      end: () => resolve(true),
+      fail: reject,
+    });
   });
+}
+
+/** The Content-Length a request declares, when it declares a finite one. */
+function declaredLength(req: IncomingMessage | Http2ServerRequest): number | undefined {
+  if (req.headers["content-length"] === undefined) return undefined;
+  const declared = Number(req.headers["content-length"]);
+  return Number.isFinite(declared) ? declared : undefined;
+}
+
+/** What one body read does with each event; `halt` stops it, leaving the request paused. */
+interface BodyFollower {
+  data(chunk: Uint8Array, halt: () => void): void;
+  end(): void;
+  fail(err: Error): void;
+}
+
+/**
+ * followBody is the read loop readBody and discardBody share: it feeds the request's
+ * chunks to `on.data`, and detaches every listener before `on.end` or `on.fail` runs,
+ * so each read settles once. A request that closes before its end, or `signal`
+ * aborting, fails the read, so no read waits forever. `halt` pauses instead of
+ * destroying (see readBody for why).
+ */
+function followBody(
+  req: IncomingMessage | Http2ServerRequest,
+  signal: AbortSignal | undefined,
+  on: BodyFollower,
+): void {
+  const detach = () => {
+    req.off("data", onData);
+    req.off("end", onEnd);
+    req.off("error", onError);
+    req.off("close", onClose);
+    signal?.removeEventListener("abort", onAbort);
+  };
+  const halt = () => {
+    detach();
+    req.pause();
+  };
+  const onData = (chunk: Uint8Array) => on.data(chunk, halt);
+  const onEnd = () => {
+    detach();
+    on.end();
+  };
+  const onError = (err: Error) => {
+    detach();
+    on.fail(err);
+  };
+  const onClose = () => onError(new Error("request closed before its body ended"));
+  const onAbort = () =>
+    onError(signal?.reason instanceof Error ? signal.reason : new Error("body read aborted"));
+  if (signal?.aborted) {
+    onAbort();
+    return;
+  }
+  req.on("data", onData);
+  req.on("end", onEnd);
+  req.on("error", onError);
+  req.on("close", onClose);
+  signal?.addEventListener("abort", onAbort, { once: true });
 }

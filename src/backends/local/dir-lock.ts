@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { constants, promises as fsp, readFileSync, unlinkSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import { promises as fsp, readFileSync, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { KmsError } from "../../engine/errors.js";
+import { errnoCode } from "./errno-code.js";
+import { openNoFollow } from "./open-no-follow.js";
 import { writeTempFile } from "./write-file-atomic.js";
 
 /**
@@ -224,13 +225,8 @@ function installExitHook(): void {
 }
 
 async function readLockFile(path: string): Promise<string | null> {
-  let handle: FileHandle;
-  try {
-    handle = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT") return null;
-    throw error;
-  }
+  const handle = await openNoFollow(path);
+  if (handle === null) return null;
   try {
     const buffer = Buffer.alloc(MAX_LOCK_FILE_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, MAX_LOCK_FILE_BYTES, 0);
@@ -292,8 +288,4 @@ async function readSmallText(path: string): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
 }

@@ -1,10 +1,11 @@
 import { constants, type Dirent, promises as fsp } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { BackendFactory, KeyBackend, StoredKey } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
 import { acquireDirLock } from "./dir-lock.js";
+import { errnoCode } from "./errno-code.js";
 import { decodeKeyRecord, encodeKeyRecord } from "./key-record.js";
+import { openNoFollow } from "./open-no-follow.js";
 import { preparePrivateDirectory } from "./private-directory.js";
 import { createSortedIdIndex, type SortedIdIndex } from "./sorted-id-index.js";
 import {
@@ -159,19 +160,10 @@ function encodeKey(key: StoredKey): string {
   }
 }
 
-function errnoCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
-}
-
 /** Reads a file (no symlinks) of at most `maxBytes`; null when it does not exist. */
 async function readBoundedFile(path: string, maxBytes: number): Promise<Buffer | null> {
-  let handle: FileHandle;
-  try {
-    handle = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT") return null;
-    throw error;
-  }
+  const handle = await openNoFollow(path);
+  if (handle === null) return null;
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new Error("not a regular file");

@@ -2,6 +2,7 @@ import { constants, promises as fsp } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { isUnderSystemRoot, SYSTEM_DIRECTORY_ROOTS } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
+import { errnoCode } from "./errno-code.js";
 
 /** PreparedDirectory is a directory made ready by preparePrivateDirectory. */
 export interface PreparedDirectory {
@@ -112,8 +113,4 @@ async function exists(path: string): Promise<boolean> {
 
 function refused(message: string): KmsError {
   return new KmsError("INVALID_ARGUMENT", message);
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
 }
