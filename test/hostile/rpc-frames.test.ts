@@ -1,22 +1,21 @@
 import http2 from "node:http2";
 import { setTimeout as delay } from "node:timers/promises";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
 import {
   answerBoundMs,
   apiPrefix,
   expectAliveAndQuiet,
   expectRssGrowthBelow,
-  guardEachCase,
+  type Http1Response,
   logEntries,
   MiB,
   rawHttp1,
   rawRequest,
   sampleRss,
   signedRawPost,
-  startHostileGateway,
   underAttack,
+  useHostileGateway,
   withDeadline,
 } from "./hostile-harness.js";
 
@@ -26,14 +25,7 @@ import {
 // InvalidArgument (HTTP 400 / grpc-status 3), never Internal (500 / 13); an
 // unsigned caller gets Unauthenticated whatever its body.
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startHostileGateway();
-});
-guardEachCase(() => gw);
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useHostileGateway();
 
 const service = "/kms.admin.v1.KmsAdminService";
 /** badProto is a field tag whose varint never ends within 64 bits: no parser can read it. */
@@ -69,6 +61,31 @@ async function connectPost(
     json = undefined;
   }
   return { status: res.status, text, json };
+}
+
+/**
+ * signedRawPostOnce sends a signed POST over raw HTTP/1.1 with its body
+ * byte-exact (and its Content-Length), asserts one answer came within
+ * answerBoundMs, and returns it.
+ */
+async function signedRawPostOnce(
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<Http1Response> {
+  const signed = await signedRawPost(gw, path);
+  const ex = await rawHttp1(
+    gw.port,
+    rawRequest(
+      "POST",
+      path,
+      { ...signed, ...headers, "content-length": String(body.length) },
+      body,
+    ),
+    { responses: 1 },
+  );
+  expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
+  return ex.responses[0] as Http1Response;
 }
 
 /** GrpcAnswer is what a raw gRPC call over h2c saw. */
@@ -236,28 +253,9 @@ describe("gRPC frames", () => {
   });
 
   it("gRPC-Web over HTTP/1.1, a message that does not parse: grpc-status 3", async () => {
-    const path = `${service}/GenerateDataKey`;
-    const headers = await signedRawPost(gw, path);
-    const ex = await rawHttp1(
-      gw.port,
-      rawRequest(
-        "POST",
-        path,
-        {
-          ...headers,
-          "content-type": "application/grpc-web+proto",
-          "content-length": String(envelope(badProto).length),
-        },
-        envelope(badProto),
-      ),
-      { responses: 1 },
-    );
-    expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
-    const res = ex.responses[0] as {
-      status: number;
-      headers: Record<string, string>;
-      body: Buffer;
-    };
+    const res = await signedRawPostOnce(`${service}/GenerateDataKey`, envelope(badProto), {
+      "content-type": "application/grpc-web+proto",
+    });
     expect(res.status).toBe(200);
     // Trailers-only answers carry grpc-status in the headers, others in a trailer frame.
     const grpcStatus =
@@ -327,26 +325,11 @@ describe("compressed bodies", () => {
   });
 
   it("REST with Content-Encoding: gzip is never a 5xx", async () => {
-    const path = `${apiPrefix}/generate-data-key`;
-    const headers = await signedRawPost(gw, path);
     const body = gzipSync(Buffer.from('{"key_id":"nope"}'));
-    const ex = await rawHttp1(
-      gw.port,
-      rawRequest(
-        "POST",
-        path,
-        {
-          ...headers,
-          "content-type": "application/json",
-          "content-encoding": "gzip",
-          "content-length": String(body.length),
-        },
-        body,
-      ),
-      { responses: 1 },
-    );
-    expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
-    const res = ex.responses[0] as { status: number; body: Buffer };
+    const res = await signedRawPostOnce(`${apiPrefix}/generate-data-key`, body, {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+    });
     expect(res.status, res.body.toString()).toBeGreaterThanOrEqual(400);
     expect(res.status, res.body.toString()).toBeLessThan(500);
   });
