@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processRssBytes } from "./process-rss.js";
 import { testCredentials } from "./signed-fetch.js";
 
 /** GatewayProcess is a gateway started as a real child process (`src/cli.ts`). */
@@ -154,7 +155,7 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
     dataDir,
     child,
     pid: child.pid ?? -1,
-    rssBytes: () => readRssBytes(child.pid ?? -1),
+    rssBytes: () => processRssBytes(child.pid ?? -1),
     logLines,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) {
@@ -163,12 +164,4 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
       return exited;
     },
   };
-}
-
-/** readRssBytes is a process's VmRSS from /proc (Linux), in bytes. */
-export function readRssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  if (match?.[1] === undefined) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
 }

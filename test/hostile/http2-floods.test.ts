@@ -10,7 +10,7 @@ import {
   type RawH2,
   requestHeaders,
   settingsFrame,
-} from "./h2-frames.js";
+} from "../helpers/h2-frames.js";
 import {
   answerBoundMs,
   apiPrefix,
