@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { processRssBytes } from "./process-rss.js";
 import { testCredentials } from "./signed-fetch.js";
 
@@ -163,5 +164,64 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
       }
       return exited;
     },
+  };
+}
+
+/** UseGatewayOptions choose what useGateway starts, how often, and what it seeds. */
+export interface UseGatewayOptions {
+  /** spawn gives the start options, asked at start time (after a certificate exists, say). */
+  spawn?: () => GatewaySpawnOptions;
+  /** A fresh gateway for every case instead of one per file (or describe block). */
+  freshPerCase?: boolean;
+  /** seed runs on each gateway once it listens, before any case (to create keys, say). */
+  seed?: (gw: GatewayProcess) => Promise<void>;
+}
+
+/**
+ * useGateway registers, in the calling file or describe block, the start of a
+ * gateway process before its cases and its stop after them. It returns a view
+ * of the current gateway, usable inside cases (it throws when none runs).
+ */
+export function useGateway(options: UseGatewayOptions = {}): GatewayProcess {
+  let current: GatewayProcess | undefined;
+  const gw = (): GatewayProcess => {
+    if (current === undefined) throw new Error("no gateway is running outside a case");
+    return current;
+  };
+  const start = async () => {
+    current = await startGateway(options.spawn?.());
+    await options.seed?.(current);
+  };
+  const stop = async () => {
+    await current?.stop();
+  };
+  if (options.freshPerCase) {
+    beforeEach(start);
+    afterEach(stop);
+  } else {
+    beforeAll(start);
+    afterAll(stop);
+  }
+  return {
+    get url() {
+      return gw().url;
+    },
+    get port() {
+      return gw().port;
+    },
+    get dataDir() {
+      return gw().dataDir;
+    },
+    get child() {
+      return gw().child;
+    },
+    get pid() {
+      return gw().pid;
+    },
+    rssBytes: () => gw().rssBytes(),
+    get logLines() {
+      return gw().logLines;
+    },
+    stop: (signal) => gw().stop(signal),
   };
 }

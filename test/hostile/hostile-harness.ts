@@ -1,7 +1,12 @@
 import net from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { afterEach, beforeEach, expect } from "vitest";
+import {
+  type GatewayProcess,
+  type GatewaySpawnOptions,
+  type UseGatewayOptions,
+  useGateway,
+} from "../helpers/gateway-process.js";
 import { signedFetch, testCredentials } from "../helpers/signed-fetch.js";
 import { signRpc } from "../helpers/sigv4-headers.js";
 
@@ -22,83 +27,30 @@ export const apiPrefix = "/rustfs/admin/v3/kms";
 export const MiB = 1024 * 1024;
 
 /**
- * startHostileGateway starts a gateway process with a short body deadline and
- * a small pre-authentication budget, so timeouts and budgets are reached in
- * test time. They go through the environment (KMS_GATEWAY_BODY_TIMEOUT_MS,
+ * hostileSpawnOptions start a gateway with a short body deadline and a small
+ * pre-authentication budget, so timeouts and budgets are reached in test
+ * time. They go through the environment (KMS_GATEWAY_BODY_TIMEOUT_MS,
  * KMS_GATEWAY_PREAUTH_BODY_BUDGET) rather than flags: a gateway that does not
  * know them yet still starts, so every case can show its "before" answer.
  */
-export function startHostileGateway(): Promise<GatewayProcess> {
-  return startGateway({
-    env: {
-      KMS_GATEWAY_BODY_TIMEOUT_MS: String(bodyTimeoutMs),
-      KMS_GATEWAY_PREAUTH_BODY_BUDGET: String(preauthBudgetBytes),
-    },
-  });
-}
-
-/** HostileGatewayOptions choose how often useHostileGateway starts a gateway, and what it seeds. */
-export interface HostileGatewayOptions {
-  /**
-   * A fresh gateway for every case instead of one per file, for cases that
-   * measure RSS (it never shrinks much once grown, so a case measured after
-   * another would see the earlier case's memory reused). Such cases check the
-   * gateway themselves (expectAliveAndQuiet), so guardEachCase is not added.
-   */
-  freshPerCase?: boolean;
-  /** seed runs on each gateway once it listens, before any case (to create keys, say). */
-  seed?: (gw: GatewayProcess) => Promise<void>;
-}
+const hostileSpawnOptions: GatewaySpawnOptions = {
+  env: {
+    KMS_GATEWAY_BODY_TIMEOUT_MS: String(bodyTimeoutMs),
+    KMS_GATEWAY_PREAUTH_BODY_BUDGET: String(preauthBudgetBytes),
+  },
+};
 
 /**
- * useHostileGateway registers, for the calling test file, the start of a
- * hostile gateway (startHostileGateway) before its cases and its stop after
- * them, plus guardEachCase. It returns a view of the current gateway, usable
- * inside cases (it throws when no gateway is running).
+ * useHostileGateway registers, for the calling test file, a gateway started
+ * with hostileSpawnOptions (useGateway) and, unless `freshPerCase`, guardEachCase.
+ * A fresh gateway per case is for cases that measure RSS (it never shrinks
+ * much once grown, so a case measured after another would see the earlier
+ * case's memory reused); they check the gateway themselves (expectAliveAndQuiet).
  */
-export function useHostileGateway(options: HostileGatewayOptions = {}): GatewayProcess {
-  let current: GatewayProcess | undefined;
-  const gw = (): GatewayProcess => {
-    if (current === undefined) throw new Error("no hostile gateway is running outside a case");
-    return current;
-  };
-  const start = async () => {
-    current = await startHostileGateway();
-    await options.seed?.(current);
-  };
-  const stop = async () => {
-    await current?.stop();
-  };
-  if (options.freshPerCase) {
-    beforeEach(start);
-    afterEach(stop);
-  } else {
-    beforeAll(start);
-    guardEachCase(() => current);
-    afterAll(stop);
-  }
-  return {
-    get url() {
-      return gw().url;
-    },
-    get port() {
-      return gw().port;
-    },
-    get dataDir() {
-      return gw().dataDir;
-    },
-    get child() {
-      return gw().child;
-    },
-    get pid() {
-      return gw().pid;
-    },
-    rssBytes: () => gw().rssBytes(),
-    get logLines() {
-      return gw().logLines;
-    },
-    stop: (signal) => gw().stop(signal),
-  };
+export function useHostileGateway(options: Omit<UseGatewayOptions, "spawn"> = {}): GatewayProcess {
+  const gw = useGateway({ ...options, spawn: () => hostileSpawnOptions });
+  if (!options.freshPerCase) guardEachCase(() => gw);
+  return gw;
 }
 
 /** Http1Response is one response parsed from raw bytes. */
