@@ -37,30 +37,33 @@ export interface GatewaySpawnOptions {
   gid?: number;
 }
 
+/**
+ * gatewayEnv is the whole environment a test gateway runs with: PATH and HOME
+ * (nothing else leaks in from the test runner) and the test credentials.
+ */
+export function gatewayEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
+    RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
+  };
+}
+
+/** gatewayArgs are the CLI flags of a test gateway: 127.0.0.1, a free port, `dataDir`. */
+export function gatewayArgs(dataDir: string): string[] {
+  return ["--address", "127.0.0.1:0", "--data-dir", dataDir];
+}
+
 /** spawnGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with the test credentials. */
 function spawnGateway(options: GatewaySpawnOptions & { dataDir: string }): ChildProcess {
   const root = new URL("../..", import.meta.url).pathname;
   return spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli.ts",
-      "--address",
-      "127.0.0.1:0",
-      "--data-dir",
-      options.dataDir,
-      ...(options.args ?? []),
-    ],
+    ["--import", "tsx", "src/cli.ts", ...gatewayArgs(options.dataDir), ...(options.args ?? [])],
     {
       cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
-        RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
-        ...options.env,
-      },
+      env: { ...gatewayEnv(), ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
       uid: options.uid,
       gid: options.gid,
@@ -112,21 +115,25 @@ export async function runGatewayUntilExit(
 }
 
 /**
- * startGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with
- * the test credentials and waits for its "listening" log line.
+ * waitForListening appends every line `child` writes to stderr to `logLines`
+ * and resolves with the url of its "listening" log line. It rejects when the
+ * child exits first or after `timeoutMs`, naming `what` and quoting `extra()`
+ * (its stdout, say) and the log.
  */
-export async function startGateway(options: GatewaySpawnOptions = {}): Promise<GatewayProcess> {
-  const dataDir = options.dataDir ?? newDataDir();
-  const child = spawnGateway({ ...options, dataDir });
-  const logLines: string[] = [];
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
+export function waitForListening(
+  child: ChildProcess,
+  logLines: string[],
+  options: { what: string; timeoutMs: number; extra?: () => string },
+): Promise<string> {
+  const said = () => [options.extra?.(), ...logLines].filter((x) => x !== undefined).join("\n");
+  return new Promise<string>((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(
-      () => reject(new Error(`gateway did not start:\n${logLines.join("\n")}`)),
-      20_000,
+      () =>
+        reject(
+          new Error(`${options.what} did not listen within ${options.timeoutMs} ms:\n${said()}`),
+        ),
+      options.timeoutMs,
     );
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
       buffered += chunk;
@@ -141,15 +148,29 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
             resolve(entry.url);
           }
         } catch {
-          // not a JSON log line
+          // not a JSON log line (npm's own output, say)
         }
       }
     });
-    child.once("exit", (code) => {
+    child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code}:\n${logLines.join("\n")}`));
+      reject(new Error(`${options.what} exited (${code ?? signal}):\n${said()}`));
     });
   });
+}
+
+/**
+ * startGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with
+ * the test credentials and waits for its "listening" log line.
+ */
+export async function startGateway(options: GatewaySpawnOptions = {}): Promise<GatewayProcess> {
+  const dataDir = options.dataDir ?? newDataDir();
+  const child = spawnGateway({ ...options, dataDir });
+  const logLines: string[] = [];
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const url = await waitForListening(child, logLines, { what: "gateway", timeoutMs: 20_000 });
   return {
     url,
     port: Number(new URL(url).port),
