@@ -38,8 +38,9 @@ export interface GatewaySpawnOptions {
 }
 
 /**
- * gatewayEnv is the whole environment a test gateway runs with: PATH and HOME
- * (nothing else leaks in from the test runner) and the test credentials.
+ * gatewayEnv is the whole environment a test gateway, or a client process
+ * that signs with the test credentials, runs with: PATH and HOME (nothing
+ * else leaks in from the test runner) and the test credentials.
  */
 export function gatewayEnv(): Record<string, string> {
   return {
