@@ -1,7 +1,8 @@
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll } from "vitest";
 
 /** SelfSignedCert is a test-only certificate for localhost / 127.0.0.1 / ::1, on disk and in memory. */
 export interface SelfSignedCert {
@@ -16,53 +17,21 @@ export interface SelfSignedCert {
 const fixtureDir = new URL("../fixtures/tls/", import.meta.url);
 
 /**
- * makeSelfSignedCert copies the committed test certificate and its key into a
- * fresh temporary directory (the caller may delete it) and reads them. The
- * certificate is a fixture rather than generated per run so that `npm test`
- * needs no `openssl` binary, only Node.
- */
-export async function makeSelfSignedCert(): Promise<SelfSignedCert> {
-  const dir = await mkdtemp(join(tmpdir(), "kms-gateway-tls-"));
-  const certPath = join(dir, "cert.pem");
-  const keyPath = join(dir, "key.pem");
-  await copyFile(new URL("cert.pem", fixtureDir), certPath);
-  await copyFile(new URL("key.pem", fixtureDir), keyPath);
-  return { dir, certPath, keyPath, cert: await readFile(certPath), key: await readFile(keyPath) };
-}
-
-/**
- * useSelfSignedCert registers, in the calling file or describe block, a
- * makeSelfSignedCert before its cases and the removal of its directory after
- * them. It returns a view of the certificate, usable inside cases and hooks
- * registered after it (it throws before the certificate exists).
+ * useSelfSignedCert copies the committed test certificate and its key into a
+ * fresh temporary directory, reads them, and registers the removal of that
+ * directory after the calling file or describe block. The certificate is a
+ * fixture rather than generated per run so that `npm test` needs no `openssl`
+ * binary, only Node; it is copied at once (not in a hook) so that the paths
+ * and bytes can be used anywhere in the block.
  */
 export function useSelfSignedCert(): SelfSignedCert {
-  let current: SelfSignedCert | undefined;
-  const made = (): SelfSignedCert => {
-    if (current === undefined) throw new Error("the test certificate is not made yet");
-    return current;
-  };
-  beforeAll(async () => {
-    current = await makeSelfSignedCert();
-  });
+  const dir = mkdtempSync(join(tmpdir(), "kms-gateway-tls-"));
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  copyFileSync(new URL("cert.pem", fixtureDir), certPath);
+  copyFileSync(new URL("key.pem", fixtureDir), keyPath);
   afterAll(async () => {
-    if (current !== undefined) await rm(current.dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   });
-  return {
-    get dir() {
-      return made().dir;
-    },
-    get certPath() {
-      return made().certPath;
-    },
-    get keyPath() {
-      return made().keyPath;
-    },
-    get cert() {
-      return made().cert;
-    },
-    get key() {
-      return made().key;
-    },
-  };
+  return { dir, certPath, keyPath, cert: readFileSync(certPath), key: readFileSync(keyPath) };
 }

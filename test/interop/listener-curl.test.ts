@@ -30,11 +30,11 @@ describe("cleartext: HTTP/1.1 and h2c on one port, driven by curl", () => {
 });
 
 describe("TLS with ALPN, driven by curl", () => {
-  const tls = useSelfSignedCert();
+  const { cert, key, certPath } = useSelfSignedCert();
 
   it("negotiates with curl (--http2 and --http1.1)", async () => {
-    const { port } = await start(echo, { tls: { cert: tls.cert, key: tls.key } });
-    const common = ["-sS", "--cacert", tls.certPath, "--resolve", `localhost:${port}:127.0.0.1`];
+    const { port } = await start(echo, { tls: { cert, key } });
+    const common = ["-sS", "--cacert", certPath, "--resolve", `localhost:${port}:127.0.0.1`];
     const h2 = await run("curl", [...common, "--http2", `https://localhost:${port}/c2`]);
     expect(JSON.parse(h2.stdout)).toMatchObject({ httpVersion: "2.0", url: "/c2" });
     const h1 = await run("curl", [...common, "--http1.1", `https://localhost:${port}/c1`]);

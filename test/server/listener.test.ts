@@ -279,13 +279,13 @@ describe("graceful close", () => {
 });
 
 describe("TLS with ALPN", () => {
-  const selfSigned = useSelfSignedCert();
+  const { cert, key } = useSelfSignedCert();
 
   it("negotiates h2 and http/1.1 with node clients", async () => {
-    const { port } = await start(echo, { tls: { cert: selfSigned.cert, key: selfSigned.key } });
+    const { port } = await start(echo, { tls: { cert, key } });
     const h2 = await withSession(
       `https://localhost:${port}`,
-      { ca: selfSigned.cert, host: "127.0.0.1" },
+      { ca: cert, host: "127.0.0.1" },
       (s) => h2Request(s, "/secure", Buffer.from("xyz")),
     );
     expect(JSON.parse(h2.body)).toMatchObject({ httpVersion: "2.0", url: "/secure", bytes: 3 });
@@ -297,7 +297,7 @@ describe("TLS with ALPN", () => {
           servername: "localhost",
           port,
           path: "/h1",
-          ca: selfSigned.cert,
+          ca: cert,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -314,7 +314,7 @@ describe("TLS with ALPN", () => {
 
   it("applies the HTTP/1.1 slow-client and keep-alive limits over TLS too", async () => {
     const { port } = await start(echo, {
-      tls: { cert: selfSigned.cert, key: selfSigned.key },
+      tls: { cert, key },
       keepAliveTimeoutMs: 100,
       http1: { headersTimeout: 200, requestTimeout: 400, connectionsCheckingInterval: 50 },
     });
@@ -325,7 +325,7 @@ describe("TLS with ALPN", () => {
             host: "127.0.0.1",
             port,
             servername: "localhost",
-            ca: selfSigned.cert,
+            ca: cert,
             ALPNProtocols: ["http/1.1"],
           },
           () => socket.write(request),
@@ -345,11 +345,11 @@ describe("TLS with ALPN", () => {
   it("closes gracefully with idle TLS connections of both kinds", async () => {
     const slow = slowHandler();
     const { listener, port } = await start(slow.handler, {
-      tls: { cert: selfSigned.cert, key: selfSigned.key },
+      tls: { cert, key },
     });
     const agent = new https.Agent({
       keepAlive: true,
-      ca: selfSigned.cert,
+      ca: cert,
       servername: "localhost",
     });
     const idle = await new Promise<number>((resolve, reject) => {
@@ -362,7 +362,7 @@ describe("TLS with ALPN", () => {
     });
     expect(idle).toBe(200);
     const session = http2.connect(`https://localhost:${port}`, {
-      ca: selfSigned.cert,
+      ca: cert,
       host: "127.0.0.1",
     });
     session.on("error", () => {});
