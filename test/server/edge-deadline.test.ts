@@ -1,6 +1,6 @@
 import http2 from "node:http2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
+import { useGateway } from "../helpers/gateway-process.js";
 import {
   connectionStart,
   frame,
@@ -21,13 +21,7 @@ const bodyTimeoutMs = 500;
 const createKeyPath = "/rustfs/admin/v3/kms/keys";
 const body = '{"KeyUsage":"ENCRYPT_DECRYPT","Description":"stalled"}';
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startGateway({ args: ["--body-timeout-ms", String(bodyTimeoutMs)] });
-});
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useGateway({ spawn: () => ({ args: ["--body-timeout-ms", String(bodyTimeoutMs)] }) });
 
 /** h2Stalled opens a signed h2 stream that sends half its body and never ends it. */
 async function h2Stalled(session: http2.ClientHttp2Session) {
