@@ -1,11 +1,18 @@
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { createStaticCredentialStore } from "../../src/auth/credential-store.js";
+import { createRootIdentity } from "../../src/auth/identity.js";
 import type { SigV4Request } from "../../src/auth/verify-sigv4.js";
 
 /** The test credentials; the secret is AWS's documentation example. */
 export const ACCESS_KEY = "AKIDEXAMPLE";
 export const SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 export const SIGNED_AT = new Date("2024-09-18T07:10:42Z");
+
+/** smithyStore is a credential store whose one identity, the root, holds ACCESS_KEY / SECRET_KEY. */
+export const smithyStore = createStaticCredentialStore([
+  { identity: createRootIdentity(ACCESS_KEY), secretKey: SECRET_KEY },
+]);
 
 export type Query = Record<string, string | string[]>;
 

@@ -1,28 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { createStaticCredentialStore } from "../../src/auth/credential-store.js";
-import { createRootIdentity } from "../../src/auth/identity.js";
 import {
   checkBodySha256,
   type SigV4HeaderResult,
   type SigV4Request,
   verifySigV4Headers,
 } from "../../src/auth/verify-sigv4.js";
-import {
-  ACCESS_KEY,
-  presignWithSmithy,
-  SECRET_KEY,
-  SIGNED_AT,
-  signWithSmithy,
-} from "./sign-with-smithy.js";
+import { presignWithSmithy, SIGNED_AT, signWithSmithy, smithyStore } from "./sign-with-smithy.js";
 
 // The header phase decides a signature before a byte of the body is read whenever the
 // request declares its payload hash, so the edge can refuse forged requests unread.
 
-const store = createStaticCredentialStore([
-  { identity: createRootIdentity(ACCESS_KEY), secretKey: SECRET_KEY },
-]);
 const headerPhase = ({ body: _, ...req }: SigV4Request): SigV4HeaderResult =>
-  verifySigV4Headers(req, store, { now: SIGNED_AT });
+  verifySigV4Headers(req, smithyStore, { now: SIGNED_AT });
 const body = '{"key_id":"k1","encryption_context":{"bucket":"b"}}';
 const post = (extra: { applyChecksum?: boolean; headers?: Record<string, string> } = {}) =>
   signWithSmithy({
@@ -115,7 +104,7 @@ describe("verifySigV4Headers without a declared hash (curl --aws-sigv4)", () => 
   it("still refuses what the headers alone condemn: skew, missing signed headers", async () => {
     const req = await post({ applyChecksum: false });
     expect(
-      verifySigV4Headers(req, store, { now: new Date(SIGNED_AT.getTime() + 16 * 60_000) }),
+      verifySigV4Headers(req, smithyStore, { now: new Date(SIGNED_AT.getTime() + 16 * 60_000) }),
     ).toEqual({ ok: false, reason: "request time too skewed" });
     const { "content-type": _, ...headers } = req.headers;
     expect(headerPhase({ ...req, headers })).toEqual({

@@ -1,21 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { createStaticCredentialStore } from "../../src/auth/credential-store.js";
-import { createRootIdentity } from "../../src/auth/identity.js";
 import { parseAmzDate } from "../../src/auth/parse-sigv4-auth.js";
 import { type SigV4Request, verifySigV4 } from "../../src/auth/verify-sigv4.js";
 import {
-  ACCESS_KEY,
   presignWithSmithy,
   SECRET_KEY,
   SIGNED_AT,
   signWithSmithy,
+  smithyStore,
 } from "./sign-with-smithy.js";
 
-const store = createStaticCredentialStore([
-  { identity: createRootIdentity(ACCESS_KEY), secretKey: SECRET_KEY },
-]);
 const at = (offsetMs: number) => new Date(SIGNED_AT.getTime() + offsetMs);
-const verify = (req: SigV4Request, now = SIGNED_AT) => verifySigV4(req, store, { now });
+const verify = (req: SigV4Request, now = SIGNED_AT) => verifySigV4(req, smithyStore, { now });
 const MIN = 60_000;
 
 const BODY = '{"key_id":"k1","encryption_context":{"bucket":"b"}}';
@@ -140,7 +135,7 @@ describe("verifySigV4 time checks", () => {
 
   it("honours maxSkewMs", async () => {
     const req = await signedPost();
-    expect(verifySigV4(req, store, { now: at(2 * MIN), maxSkewMs: MIN }).ok).toBe(false);
+    expect(verifySigV4(req, smithyStore, { now: at(2 * MIN), maxSkewMs: MIN }).ok).toBe(false);
   });
 
   it("accepts a presigned URL until it expires", async () => {

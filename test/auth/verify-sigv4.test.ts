@@ -6,17 +6,14 @@ import { type SigV4Request, verifySigV4 } from "../../src/auth/verify-sigv4.js";
 import {
   ACCESS_KEY,
   presignWithSmithy,
-  SECRET_KEY,
   SIGNED_AT,
   type SmithyInput,
   signStringWithSmithy,
   signWithSmithy,
+  smithyStore,
 } from "./sign-with-smithy.js";
 
-const store = createStaticCredentialStore([
-  { identity: createRootIdentity(ACCESS_KEY), secretKey: SECRET_KEY },
-]);
-const verify = (req: SigV4Request) => verifySigV4(req, store, { now: SIGNED_AT });
+const verify = (req: SigV4Request) => verifySigV4(req, smithyStore, { now: SIGNED_AT });
 
 // Wire paths (already percent-encoded, as a client sends them).
 const paths = {
@@ -136,13 +133,17 @@ describe("verifySigV4 against @smithy/signature-v4", () => {
 
   it("honours configured region and service", async () => {
     const req = await signWithSmithy({ service: "s3", region: "us-east-1" });
-    const ok = verifySigV4(req, store, { now: SIGNED_AT, region: "us-east-1", service: "s3" });
+    const ok = verifySigV4(req, smithyStore, {
+      now: SIGNED_AT,
+      region: "us-east-1",
+      service: "s3",
+    });
     expect(ok.ok).toBe(true);
-    expect(verifySigV4(req, store, { now: SIGNED_AT, region: "eu-west-1" })).toEqual({
+    expect(verifySigV4(req, smithyStore, { now: SIGNED_AT, region: "eu-west-1" })).toEqual({
       ok: false,
       reason: "credential scope does not match this server",
     });
-    expect(verifySigV4(req, store, { now: SIGNED_AT, service: "kms" }).ok).toBe(false);
+    expect(verifySigV4(req, smithyStore, { now: SIGNED_AT, service: "kms" }).ok).toBe(false);
   });
 });
 

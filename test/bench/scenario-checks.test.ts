@@ -6,6 +6,7 @@ import { type ScenarioDef, type ServerName, scenarios } from "../../bench/scenar
 import { seedKeys } from "../../bench/seed-keys.js";
 import { sendHttp1, sendHttp2 } from "../../bench/send-once.js";
 import { type ServerProcess, startServerProcess } from "../../bench/server-process.js";
+import { gatewayArgs, gatewayEnv } from "../helpers/gateway-process.js";
 import { testCredentials } from "../helpers/signed-fetch.js";
 
 // Every scenario's signed request, sent once to the real server it targets,
@@ -28,23 +29,10 @@ async function start(name: ServerName, dataDir?: string): Promise<ServerProcess>
     name,
     nodeArgs:
       script === undefined
-        ? [
-            "--import",
-            "tsx",
-            "src/cli.ts",
-            "--address",
-            "127.0.0.1:0",
-            "--data-dir",
-            dataDir as string,
-          ]
+        ? ["--import", "tsx", "src/cli.ts", ...gatewayArgs(dataDir as string)]
         : ["--import", "tsx", script],
     cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
-      RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
-    },
+    env: gatewayEnv(),
     core: 0,
     logFile: join(work, `${name}.log`),
     startTimeoutMs: 30_000,

@@ -2,10 +2,9 @@ import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { aws4Fetch } from "../helpers/aws4-fetch.js";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
-import { testCredentials } from "../helpers/signed-fetch.js";
+import { gatewayEnv, useGateway } from "../helpers/gateway-process.js";
 import { signRpc } from "../helpers/sigv4-headers.js";
 
 // Clients that share no code with the gateway, all from npm: buf curl (Go)
@@ -14,20 +13,7 @@ import { signRpc } from "../helpers/sigv4-headers.js";
 
 const run = promisify(execFile);
 const root = new URL("../..", import.meta.url).pathname;
-let gw: GatewayProcess;
-const env = () => ({
-  PATH: process.env.PATH ?? "",
-  HOME: process.env.HOME ?? "",
-  RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
-  RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
-});
-
-beforeAll(async () => {
-  gw = await startGateway();
-});
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useGateway();
 
 function bufCurl(
   args: string[],
@@ -39,7 +25,7 @@ function bufCurl(
       ["--no-install", "buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args],
       {
         cwd: root,
-        env: env(),
+        env: gatewayEnv(),
       },
     );
     let stdout = "";
@@ -80,7 +66,7 @@ describe("buf curl through server reflection", () => {
     const url = `${gw.url}/kms.admin.v1.KmsAdminService/CreateKey`;
     const { stdout: headers } = await run("npm", ["run", "-s", "sigv4-headers", "--", url], {
       cwd: root,
-      env: env(),
+      env: gatewayEnv(),
     });
     const { stdout, code, stderr } = await bufCurl(
       ["-H", "@-", "-d", '{"tags":{"name":"buf-curl-key"}}', url],

@@ -2,8 +2,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { newDataDir } from "../helpers/gateway-process.js";
-import { testCredentials } from "../helpers/signed-fetch.js";
+import {
+  gatewayArgs,
+  gatewayEnv,
+  newDataDir,
+  waitForListening,
+} from "../helpers/gateway-process.js";
 
 // The README's run command is `npm start`; a supervisor or a container whose
 // command it is signals the npm process, not the gateway. These tests start
@@ -76,14 +80,9 @@ function portIsFree(port: number): Promise<boolean> {
 async function startNpm(
   dataDir: string,
 ): Promise<{ npm: ChildProcess; url: string; log: string[] }> {
-  const npm = spawn("npm", ["start", "--", "--address", "127.0.0.1:0", "--data-dir", dataDir], {
+  const npm = spawn("npm", ["start", "--", ...gatewayArgs(dataDir)], {
     cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
-      RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
-    },
+    env: gatewayEnv(),
     stdio: ["ignore", "pipe", "pipe"],
   });
   if (npm.pid !== undefined) started.push(npm.pid);
@@ -92,33 +91,10 @@ async function startNpm(
   npm.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
     output += chunk;
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = "";
-    const timer = setTimeout(
-      () => reject(new Error(`npm start did not listen:\n${output}\n${log.join("\n")}`)),
-      startTimeoutMs - 10_000,
-    );
-    npm.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) {
-        log.push(line);
-        try {
-          const entry = JSON.parse(line) as { message?: string; url?: string };
-          if (entry.message === "listening" && entry.url) {
-            clearTimeout(timer);
-            resolve(entry.url);
-          }
-        } catch {
-          // npm's own output or the build's
-        }
-      }
-    });
-    npm.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited (${code ?? signal}):\n${output}\n${log.join("\n")}`));
-    });
+  const url = await waitForListening(npm, log, {
+    what: "npm start",
+    timeoutMs: startTimeoutMs - 10_000,
+    extra: () => output,
   });
   return { npm, url, log };
 }

@@ -19,6 +19,7 @@ import {
   KmsAdminService,
 } from "../../gen/kms/admin/v1/service_pb.js";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { grpcEnvelope } from "../helpers/grpc-envelope.js";
 import { signedFetch } from "../helpers/signed-fetch.js";
 import { signRpc, sigv4Interceptor } from "../helpers/sigv4-headers.js";
 
@@ -61,15 +62,6 @@ interface RpcAnswer {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** frame wraps one message in a gRPC / gRPC-Web frame. */
-function frame(message: Uint8Array, flags = 0): Uint8Array {
-  const out = Buffer.alloc(5 + message.byteLength);
-  out[0] = flags;
-  out.writeUInt32BE(message.byteLength, 1);
-  out.set(message, 5);
-  return out;
-}
-
 /**
  * rawRpc posts raw bytes to an RPC over h2c, signed (UNSIGNED-PAYLOAD) unless
  * told not to, so tests can send what no well-behaved client would.
@@ -88,7 +80,7 @@ async function rawRpc(
   const path = `${options.service ?? service}/${rpc}`;
   const signed = options.signed === false ? {} : await signRpc(`${gw.url}${path}`);
   const grpcLike = framing === "grpc" || framing === "grpc-web";
-  const body = options.framed ?? (grpcLike ? frame(message) : message);
+  const body = options.framed ?? (grpcLike ? grpcEnvelope(message) : message);
   const session = http2Connect(gw.url);
   try {
     return await new Promise<RpcAnswer>((resolve, reject) => {
@@ -396,10 +388,13 @@ describe.each(["grpc", "grpc-web"] as const)("bad frames over %s", (framing) => 
     ["a truncated header", Buffer.from([0, 0, 0])],
     [
       "two frames for a unary call",
-      Buffer.concat([frame(new Uint8Array()), frame(new Uint8Array())]),
+      Buffer.concat([grpcEnvelope(new Uint8Array()), grpcEnvelope(new Uint8Array())]),
     ],
-    ["a compressed frame without grpc-encoding", frame(gzipSync(Buffer.alloc(0)), 1)],
-    ["unknown flags", frame(new Uint8Array(), 0x42)],
+    [
+      "a compressed frame without grpc-encoding",
+      grpcEnvelope(gzipSync(Buffer.alloc(0)), { flag: 1 }),
+    ],
+    ["unknown flags", grpcEnvelope(new Uint8Array(), { flag: 0x42 })],
   ])("refuses %s with InvalidArgument (Unauthenticated when unsigned)", async (_, framed) => {
     const signed = await rawRpc(framing, "GetStatus", new Uint8Array(), { framed });
     expectCode(framing, signed, Code.InvalidArgument);
@@ -426,7 +421,7 @@ describe("compression", () => {
     const headerName = framing === "connect+proto" ? "content-encoding" : "grpc-encoding";
     const answer = await rawRpc(framing, "GenerateDataKey", zipped, {
       headers: { [headerName]: encoding },
-      ...(framing === "connect+proto" ? {} : { framed: frame(zipped, 1) }),
+      ...(framing === "connect+proto" ? {} : { framed: grpcEnvelope(zipped, { flag: 1 }) }),
     });
     expect(answer.code).toBe(framing === "connect+proto" ? "ok" : "0");
   });
@@ -466,7 +461,7 @@ describe("compression", () => {
     expect(connect.message).toMatch(/1048576 bytes after decompression/);
     const grpc = await rawRpc("grpc", "GenerateDataKey", bomb, {
       headers: { "grpc-encoding": "gzip" },
-      framed: frame(bomb, 1),
+      framed: grpcEnvelope(bomb, { flag: 1 }),
     });
     expectCode("grpc", grpc, Code.ResourceExhausted);
     // The gateway's CPU time: inflating 100 MiB twice costs about two seconds
@@ -492,7 +487,9 @@ describe("compression", () => {
       const headerName = framing.startsWith("connect") ? "content-encoding" : "grpc-encoding";
       const answer = await rawRpc(framing, "GetStatus", new Uint8Array(), {
         headers: { [headerName]: "zstd" },
-        ...(framing.startsWith("connect") ? {} : { framed: frame(new Uint8Array(), 1) }),
+        ...(framing.startsWith("connect")
+          ? {}
+          : { framed: grpcEnvelope(new Uint8Array(), { flag: 1 }) }),
       });
       expectCode(framing, answer, Code.InvalidArgument);
       expect(answer.message).toMatch(/supported encodings are gzip, br/);

@@ -5,10 +5,10 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import { KeyMetadataSchema } from "../../gen/kms/admin/v1/types_pb.js";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { useGateway } from "../helpers/gateway-process.js";
 import { signedFetch } from "../helpers/signed-fetch.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 
@@ -16,13 +16,7 @@ import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 // and gRPC-Web, against one gateway on the default local backend; every
 // result must match what REST answers for the same key.
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startGateway();
-});
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useGateway();
 
 const transports: [string, (baseUrl: string, signed: boolean) => Transport][] = [
   [

@@ -2,10 +2,10 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
-import { makeSelfSignedCert, type SelfSignedCert } from "../helpers/self-signed-cert.js";
+import { useGateway } from "../helpers/gateway-process.js";
+import { useSelfSignedCert } from "../helpers/self-signed-cert.js";
 import { testCredentials } from "../helpers/signed-fetch.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 
@@ -16,14 +16,9 @@ import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 const statusPath = "/rustfs/admin/v3/kms/status";
 
 describe("TLS with ALPN through the CLI flags", () => {
-  let gw: GatewayProcess;
-  let tls: SelfSignedCert;
-  beforeAll(async () => {
-    tls = await makeSelfSignedCert();
-    gw = await startGateway({ args: ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath] });
-  });
-  afterAll(async () => {
-    await gw?.stop();
+  const tls = useSelfSignedCert();
+  const gw = useGateway({
+    spawn: () => ({ args: ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath] }),
   });
 
   it("serves gRPC over TLS", async () => {
@@ -39,13 +34,7 @@ describe("TLS with ALPN through the CLI flags", () => {
 });
 
 describe("presigned URLs", () => {
-  let gw: GatewayProcess;
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterAll(async () => {
-    await gw?.stop();
-  });
+  const gw = useGateway();
 
   async function presign(expiresIn: number, signingDate = new Date()): Promise<string> {
     const url = new URL(statusPath, gw.url);

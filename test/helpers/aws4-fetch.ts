@@ -1,6 +1,6 @@
 import aws4 from "aws4";
 import type { RestAnswer, SignedFetchOptions } from "./signed-fetch.js";
-import { testCredentials } from "./signed-fetch.js";
+import { readRestAnswer, testCredentials } from "./signed-fetch.js";
 
 /**
  * aws4Fetch sends one request signed by the `aws4` package — a second SigV4
@@ -43,12 +43,5 @@ export async function aws4Fetch(
     headers: sent,
     body: options.body,
   });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readRestAnswer(response);
 }

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { RestAnswer, SignedFetchOptions } from "./signed-fetch.js";
-import { testCredentials } from "./signed-fetch.js";
+import { restAnswerOf, testCredentials } from "./signed-fetch.js";
 
 const run = promisify(execFile);
 
@@ -44,11 +44,5 @@ export async function curlFetch(
     const colon = line.indexOf(":");
     headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
   }
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: Number(head[0]?.split(" ")[1]), headers, text, json };
+  return restAnswerOf(Number(head[0]?.split(" ")[1]), headers, text);
 }

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { processRssBytes } from "./process-rss.js";
 import { testCredentials } from "./signed-fetch.js";
 
 /** GatewayProcess is a gateway started as a real child process (`src/cli.ts`). */
@@ -35,30 +37,34 @@ export interface GatewaySpawnOptions {
   gid?: number;
 }
 
+/**
+ * gatewayEnv is the whole environment a test gateway, or a client process
+ * that signs with the test credentials, runs with: PATH and HOME (nothing
+ * else leaks in from the test runner) and the test credentials.
+ */
+export function gatewayEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
+    RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
+  };
+}
+
+/** gatewayArgs are the CLI flags of a test gateway: 127.0.0.1, a free port, `dataDir`. */
+export function gatewayArgs(dataDir: string): string[] {
+  return ["--address", "127.0.0.1:0", "--data-dir", dataDir];
+}
+
 /** spawnGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with the test credentials. */
 function spawnGateway(options: GatewaySpawnOptions & { dataDir: string }): ChildProcess {
   const root = new URL("../..", import.meta.url).pathname;
   return spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli.ts",
-      "--address",
-      "127.0.0.1:0",
-      "--data-dir",
-      options.dataDir,
-      ...(options.args ?? []),
-    ],
+    ["--import", "tsx", "src/cli.ts", ...gatewayArgs(options.dataDir), ...(options.args ?? [])],
     {
       cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
-        RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
-        ...options.env,
-      },
+      env: { ...gatewayEnv(), ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
       uid: options.uid,
       gid: options.gid,
@@ -110,21 +116,25 @@ export async function runGatewayUntilExit(
 }
 
 /**
- * startGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with
- * the test credentials and waits for its "listening" log line.
+ * waitForListening appends every line `child` writes to stderr to `logLines`
+ * and resolves with the url of its "listening" log line. It rejects when the
+ * child exits first or after `timeoutMs`, naming `what` and quoting `extra()`
+ * (its stdout, say) and the log.
  */
-export async function startGateway(options: GatewaySpawnOptions = {}): Promise<GatewayProcess> {
-  const dataDir = options.dataDir ?? newDataDir();
-  const child = spawnGateway({ ...options, dataDir });
-  const logLines: string[] = [];
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
+export function waitForListening(
+  child: ChildProcess,
+  logLines: string[],
+  options: { what: string; timeoutMs: number; extra?: () => string },
+): Promise<string> {
+  const said = () => [options.extra?.(), ...logLines].filter((x) => x !== undefined).join("\n");
+  return new Promise<string>((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(
-      () => reject(new Error(`gateway did not start:\n${logLines.join("\n")}`)),
-      20_000,
+      () =>
+        reject(
+          new Error(`${options.what} did not listen within ${options.timeoutMs} ms:\n${said()}`),
+        ),
+      options.timeoutMs,
     );
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
       buffered += chunk;
@@ -139,22 +149,36 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
             resolve(entry.url);
           }
         } catch {
-          // not a JSON log line
+          // not a JSON log line (npm's own output, say)
         }
       }
     });
-    child.once("exit", (code) => {
+    child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code}:\n${logLines.join("\n")}`));
+      reject(new Error(`${options.what} exited (${code ?? signal}):\n${said()}`));
     });
   });
+}
+
+/**
+ * startGateway runs `node --import tsx src/cli.ts` on 127.0.0.1 port 0 with
+ * the test credentials and waits for its "listening" log line.
+ */
+export async function startGateway(options: GatewaySpawnOptions = {}): Promise<GatewayProcess> {
+  const dataDir = options.dataDir ?? newDataDir();
+  const child = spawnGateway({ ...options, dataDir });
+  const logLines: string[] = [];
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const url = await waitForListening(child, logLines, { what: "gateway", timeoutMs: 20_000 });
   return {
     url,
     port: Number(new URL(url).port),
     dataDir,
     child,
     pid: child.pid ?? -1,
-    rssBytes: () => readRssBytes(child.pid ?? -1),
+    rssBytes: () => processRssBytes(child.pid ?? -1),
     logLines,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) {
@@ -165,10 +189,61 @@ export async function startGateway(options: GatewaySpawnOptions = {}): Promise<G
   };
 }
 
-/** readRssBytes is a process's VmRSS from /proc (Linux), in bytes. */
-export function readRssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  if (match?.[1] === undefined) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
+/** UseGatewayOptions choose what useGateway starts, how often, and what it seeds. */
+export interface UseGatewayOptions {
+  /** spawn gives the start options, asked at start time (after a certificate exists, say). */
+  spawn?: () => GatewaySpawnOptions;
+  /** A fresh gateway for every case instead of one per file (or describe block). */
+  freshPerCase?: boolean;
+  /** seed runs on each gateway once it listens, before any case (to create keys, say). */
+  seed?: (gw: GatewayProcess) => Promise<void>;
+}
+
+/**
+ * useGateway registers, in the calling file or describe block, the start of a
+ * gateway process before its cases and its stop after them. It returns a view
+ * of the current gateway, usable inside cases (it throws when none runs).
+ */
+export function useGateway(options: UseGatewayOptions = {}): GatewayProcess {
+  let current: GatewayProcess | undefined;
+  const gw = (): GatewayProcess => {
+    if (current === undefined) throw new Error("no gateway is running outside a case");
+    return current;
+  };
+  const start = async () => {
+    current = await startGateway(options.spawn?.());
+    await options.seed?.(current);
+  };
+  const stop = async () => {
+    await current?.stop();
+  };
+  if (options.freshPerCase) {
+    beforeEach(start);
+    afterEach(stop);
+  } else {
+    beforeAll(start);
+    afterAll(stop);
+  }
+  return {
+    get url() {
+      return gw().url;
+    },
+    get port() {
+      return gw().port;
+    },
+    get dataDir() {
+      return gw().dataDir;
+    },
+    get child() {
+      return gw().child;
+    },
+    get pid() {
+      return gw().pid;
+    },
+    rssBytes: () => gw().rssBytes(),
+    get logLines() {
+      return gw().logLines;
+    },
+    stop: (signal) => gw().stop(signal),
+  };
 }

@@ -58,36 +58,3 @@ export async function openRaw(port: number, first?: Buffer | string): Promise<Ra
     },
   };
 }
-
-/** http2Frame encodes one HTTP/2 frame (RFC 9113 §4.1). */
-export function http2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
-
-/** The client preface and an empty SETTINGS frame: the start of every h2c connection. */
-export const http2Start = Buffer.concat([
-  Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1"),
-  http2Frame(4, 0, 0, Buffer.alloc(0)),
-]);
-
-/**
- * http2MinimalHeaders is an HPACK block for `POST /` over http with `:authority: a`,
- * from the static table, so raw frames can open streams without an encoder.
- */
-export const http2MinimalHeaders = Buffer.from([0x83, 0x86, 0x84, 0x41, 0x01, 0x61]);
-
-/** goAwayCodes lists the error codes of the GOAWAY frames in bytes read from a server. */
-export function goAwayCodes(bytes: Buffer): number[] {
-  const codes: number[] = [];
-  for (let at = 0; at + 9 <= bytes.length; ) {
-    const length = bytes.readUIntBE(at, 3);
-    if (bytes[at + 3] === 7 && at + 17 <= bytes.length) codes.push(bytes.readUInt32BE(at + 13));
-    at += 9 + length;
-  }
-  return codes;
-}

@@ -1,6 +1,8 @@
-import { copyFile, mkdtemp, readFile } from "node:fs/promises";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 
 /** SelfSignedCert is a test-only certificate for localhost / 127.0.0.1 / ::1, on disk and in memory. */
 export interface SelfSignedCert {
@@ -15,16 +17,21 @@ export interface SelfSignedCert {
 const fixtureDir = new URL("../fixtures/tls/", import.meta.url);
 
 /**
- * makeSelfSignedCert copies the committed test certificate and its key into a
- * fresh temporary directory (the caller may delete it) and reads them. The
- * certificate is a fixture rather than generated per run so that `npm test`
- * needs no `openssl` binary, only Node.
+ * useSelfSignedCert copies the committed test certificate and its key into a
+ * fresh temporary directory, reads them, and registers the removal of that
+ * directory after the calling file or describe block. The certificate is a
+ * fixture rather than generated per run so that `npm test` needs no `openssl`
+ * binary, only Node; it is copied at once (not in a hook) so that the paths
+ * and bytes can be used anywhere in the block.
  */
-export async function makeSelfSignedCert(): Promise<SelfSignedCert> {
-  const dir = await mkdtemp(join(tmpdir(), "kms-gateway-tls-"));
+export function useSelfSignedCert(): SelfSignedCert {
+  const dir = mkdtempSync(join(tmpdir(), "kms-gateway-tls-"));
   const certPath = join(dir, "cert.pem");
   const keyPath = join(dir, "key.pem");
-  await copyFile(new URL("cert.pem", fixtureDir), certPath);
-  await copyFile(new URL("key.pem", fixtureDir), keyPath);
-  return { dir, certPath, keyPath, cert: await readFile(certPath), key: await readFile(keyPath) };
+  copyFileSync(new URL("cert.pem", fixtureDir), certPath);
+  copyFileSync(new URL("key.pem", fixtureDir), keyPath);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, certPath, keyPath, cert: readFileSync(certPath), key: readFileSync(keyPath) };
 }

@@ -16,6 +16,22 @@ export interface RestAnswer {
   json: unknown;
 }
 
+/** restAnswerOf builds a RestAnswer, parsing `text` as JSON when it is JSON. */
+export function restAnswerOf(status: number, headers: Headers, text: string): RestAnswer {
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status, headers, text, json };
+}
+
+/** readRestAnswer reads a fetch response's body into a RestAnswer. */
+export async function readRestAnswer(response: Response): Promise<RestAnswer> {
+  return restAnswerOf(response.status, response.headers, await response.text());
+}
+
 /** SignedFetchOptions tune one request. */
 export interface SignedFetchOptions {
   /** The raw body text, sent as is (so seed examples go verbatim). */
@@ -53,14 +69,7 @@ export async function signedFetch(
     headers: fetchHeaders,
     body: req.body,
   });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readRestAnswer(response);
 }
 
 /**

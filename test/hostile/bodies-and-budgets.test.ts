@@ -1,6 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
 import {
   answerBoundMs,
   apiPrefix,
@@ -10,7 +9,6 @@ import {
   expectRefused,
   expectRestError,
   expectRssGrowthBelow,
-  guardEachCase,
   type Http1Response,
   hashedBadAuth,
   logEntries,
@@ -19,8 +17,8 @@ import {
   rawHttp1,
   rawRequest,
   sampleRss,
-  startHostileGateway,
   underAttack,
+  useHostileGateway,
 } from "./hostile-harness.js";
 
 // Unsigned bodies that stall, that are too large, or that come by the
@@ -31,14 +29,7 @@ import {
 // (4 MiB here) and refused with 503 + Retry-After beyond it. The large
 // pinning attacks of the issue are in memory-pinning.test.ts.
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startHostileGateway();
-});
-guardEachCase(() => gw);
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useHostileGateway();
 
 const restPath = `${apiPrefix}/generate-data-key`;
 /** expectTimedOut asserts a JSON 408 RequestTimeout at (not before) the deadline, then a close. */

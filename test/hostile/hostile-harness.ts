@@ -1,7 +1,12 @@
 import net from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, expect } from "vitest";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import {
+  type GatewayProcess,
+  type GatewaySpawnOptions,
+  type UseGatewayOptions,
+  useGateway,
+} from "../helpers/gateway-process.js";
 import { signedFetch, testCredentials } from "../helpers/signed-fetch.js";
 import { signRpc } from "../helpers/sigv4-headers.js";
 
@@ -22,19 +27,30 @@ export const apiPrefix = "/rustfs/admin/v3/kms";
 export const MiB = 1024 * 1024;
 
 /**
- * startHostileGateway starts a gateway process with a short body deadline and
- * a small pre-authentication budget, so timeouts and budgets are reached in
- * test time. They go through the environment (KMS_GATEWAY_BODY_TIMEOUT_MS,
+ * hostileSpawnOptions start a gateway with a short body deadline and a small
+ * pre-authentication budget, so timeouts and budgets are reached in test
+ * time. They go through the environment (KMS_GATEWAY_BODY_TIMEOUT_MS,
  * KMS_GATEWAY_PREAUTH_BODY_BUDGET) rather than flags: a gateway that does not
  * know them yet still starts, so every case can show its "before" answer.
  */
-export function startHostileGateway(): Promise<GatewayProcess> {
-  return startGateway({
-    env: {
-      KMS_GATEWAY_BODY_TIMEOUT_MS: String(bodyTimeoutMs),
-      KMS_GATEWAY_PREAUTH_BODY_BUDGET: String(preauthBudgetBytes),
-    },
-  });
+const hostileSpawnOptions: GatewaySpawnOptions = {
+  env: {
+    KMS_GATEWAY_BODY_TIMEOUT_MS: String(bodyTimeoutMs),
+    KMS_GATEWAY_PREAUTH_BODY_BUDGET: String(preauthBudgetBytes),
+  },
+};
+
+/**
+ * useHostileGateway registers, for the calling test file, a gateway started
+ * with hostileSpawnOptions (useGateway) and, unless `freshPerCase`, guardEachCase.
+ * A fresh gateway per case is for cases that measure RSS (it never shrinks
+ * much once grown, so a case measured after another would see the earlier
+ * case's memory reused); they check the gateway themselves (expectAliveAndQuiet).
+ */
+export function useHostileGateway(options: Omit<UseGatewayOptions, "spawn"> = {}): GatewayProcess {
+  const gw = useGateway({ ...options, spawn: () => hostileSpawnOptions });
+  if (!options.freshPerCase) guardEachCase(() => gw);
+  return gw;
 }
 
 /** Http1Response is one response parsed from raw bytes. */

@@ -1,19 +1,17 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
 import {
   apiPrefix,
   expectAliveAndQuiet,
   expectRefused,
   expectRestError,
   expectRssGrowthBelow,
-  guardEachCase,
   MiB,
   rawHttp1,
   rawRequest,
   sampleRss,
-  startHostileGateway,
   underAttack,
+  useHostileGateway,
 } from "./hostile-harness.js";
 
 // HTTP/1.1 framing attacks, written byte for byte over node:net: header and
@@ -22,14 +20,7 @@ import {
 // one 4xx or a closed connection, and must never let a second ("smuggled")
 // request through.
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startHostileGateway();
-});
-guardEachCase(() => gw);
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useHostileGateway();
 
 const smuggled = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 const post = `POST ${apiPrefix}/generate-data-key`;

@@ -1,7 +1,6 @@
 import http2 from "node:http2";
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
 import {
   connectRawH2,
   frame,
@@ -11,7 +10,7 @@ import {
   type RawH2,
   requestHeaders,
   settingsFrame,
-} from "./h2-frames.js";
+} from "../helpers/h2-frames.js";
 import {
   answerBoundMs,
   apiPrefix,
@@ -20,11 +19,10 @@ import {
   expectAliveAndQuiet,
   expectRestError,
   expectRssGrowthBelow,
-  guardEachCase,
   MiB,
   sampleRss,
-  startHostileGateway,
   underAttack,
+  useHostileGateway,
   withDeadline,
 } from "./hostile-harness.js";
 
@@ -34,14 +32,7 @@ import {
 // closed socket (RFC 9113 §5.4.1), a stalled stream in a 408 at the body
 // deadline; a signed request is served during and after each.
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startHostileGateway();
-});
-guardEachCase(() => gw);
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useHostileGateway();
 
 /**
  * closeAfterGoawayMs is how long the socket may stay open after an error

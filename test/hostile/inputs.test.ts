@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
 import { type RestAnswer, signedFetch } from "../helpers/signed-fetch.js";
 import {
   answerBoundMs,
@@ -7,12 +6,11 @@ import {
   expectAliveAndQuiet,
   expectRefused,
   expectRestError,
-  guardEachCase,
   type Http1Response,
   rawHttp1,
   rawRequest,
   signedRawPost,
-  startHostileGateway,
+  useHostileGateway,
   withDeadline,
 } from "./hostile-harness.js";
 
@@ -22,18 +20,14 @@ import {
 // and paths, and request ids. Each gets a well-formed 4xx or the correct
 // answer, never a 5xx; a map key is bound exactly as sent or refused by name.
 
-let gw: GatewayProcess;
 const keyId = "hostile-inputs";
-beforeAll(async () => {
-  gw = await startHostileGateway();
-  const created = await signedFetch(gw.url, "POST", `${apiPrefix}/keys`, {
-    body: JSON.stringify({ Tags: { name: keyId } }),
-  });
-  expect(created.status).toBe(200);
-});
-guardEachCase(() => gw);
-afterAll(async () => {
-  await gw?.stop();
+const gw = useHostileGateway({
+  async seed(started) {
+    const created = await signedFetch(started.url, "POST", `${apiPrefix}/keys`, {
+      body: JSON.stringify({ Tags: { name: keyId } }),
+    });
+    expect(created.status).toBe(200);
+  },
 });
 
 /** rest sends one signed REST request with a raw (possibly hostile) JSON text body. */

@@ -1,6 +1,5 @@
 import http2 from "node:http2";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
 import {
   answerBoundMs,
   apiPrefix,
@@ -15,8 +14,8 @@ import {
   rawHttp1,
   rawRequest,
   sampleRss,
-  startHostileGateway,
   underAttack,
+  useHostileGateway,
 } from "./hostile-harness.js";
 
 // The memory-pinning attacks of the issue, as measured there: 100 unsigned
@@ -30,13 +29,7 @@ import {
 
 // Each case gets a fresh gateway: RSS never shrinks much once grown, so a
 // case measured after another would see the earlier case's memory reused.
-let gw: GatewayProcess;
-beforeEach(async () => {
-  gw = await startHostileGateway();
-});
-afterEach(async () => {
-  await gw?.stop();
-});
+const gw = useHostileGateway({ freshPerCase: true });
 
 const restPath = `${apiPrefix}/generate-data-key`;
 /** h1Pinners and h2Pinners are how many connections / streams each pinning attack opens (as in the issue). */

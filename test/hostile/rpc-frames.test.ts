@@ -1,22 +1,22 @@
 import http2 from "node:http2";
 import { setTimeout as delay } from "node:timers/promises";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayProcess } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
+import { grpcEnvelope } from "../helpers/grpc-envelope.js";
 import {
   answerBoundMs,
   apiPrefix,
   expectAliveAndQuiet,
   expectRssGrowthBelow,
-  guardEachCase,
+  type Http1Response,
   logEntries,
   MiB,
   rawHttp1,
   rawRequest,
   sampleRss,
   signedRawPost,
-  startHostileGateway,
   underAttack,
+  useHostileGateway,
   withDeadline,
 } from "./hostile-harness.js";
 
@@ -26,26 +26,11 @@ import {
 // InvalidArgument (HTTP 400 / grpc-status 3), never Internal (500 / 13); an
 // unsigned caller gets Unauthenticated whatever its body.
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startHostileGateway();
-});
-guardEachCase(() => gw);
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useHostileGateway();
 
 const service = "/kms.admin.v1.KmsAdminService";
 /** badProto is a field tag whose varint never ends within 64 bits: no parser can read it. */
 const badProto = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-
-/** envelope frames a message as gRPC does: flag byte, 32-bit big-endian length, bytes. */
-function envelope(message: Buffer, options: { flag?: number; declaredLength?: number } = {}) {
-  const head = Buffer.alloc(5);
-  head.writeUInt8(options.flag ?? 0, 0);
-  head.writeUInt32BE(options.declaredLength ?? message.length, 1);
-  return Buffer.concat([head, message]);
-}
 
 /** connectPost sends a Connect unary request over HTTP/1.1, signed unless told otherwise. */
 async function connectPost(
@@ -69,6 +54,31 @@ async function connectPost(
     json = undefined;
   }
   return { status: res.status, text, json };
+}
+
+/**
+ * signedRawPostOnce sends a signed POST over raw HTTP/1.1 with its body
+ * byte-exact (and its Content-Length), asserts one answer came within
+ * answerBoundMs, and returns it.
+ */
+async function signedRawPostOnce(
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<Http1Response> {
+  const signed = await signedRawPost(gw, path);
+  const ex = await rawHttp1(
+    gw.port,
+    rawRequest(
+      "POST",
+      path,
+      { ...signed, ...headers, "content-length": String(body.length) },
+      body,
+    ),
+    { responses: 1 },
+  );
+  expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
+  return ex.responses[0] as Http1Response;
 }
 
 /** GrpcAnswer is what a raw gRPC call over h2c saw. */
@@ -178,25 +188,25 @@ describe("Connect binary protobuf that does not parse", () => {
 
 describe("gRPC frames", () => {
   it.each([
-    ["a message that does not parse", envelope(badProto), ["3"]],
+    ["a message that does not parse", grpcEnvelope(badProto), ["3"]],
     [
       "a length prefix of 1000 over 6 bytes, then END_STREAM",
-      envelope(badProto, { declaredLength: 1000 }),
+      grpcEnvelope(badProto, { declaredLength: 1000 }),
       ["3"],
     ],
     [
       "a length prefix of 4 GiB - 1",
-      envelope(badProto, { declaredLength: 0xffffffff }),
+      grpcEnvelope(badProto, { declaredLength: 0xffffffff }),
       ["3", "8"],
     ],
     ["a frame header cut after 3 bytes", Buffer.from([0, 0, 0]), ["3"]],
     [
       "two messages for a unary method",
-      Buffer.concat([envelope(Buffer.alloc(0)), envelope(Buffer.alloc(0))]),
+      Buffer.concat([grpcEnvelope(Buffer.alloc(0)), grpcEnvelope(Buffer.alloc(0))]),
       // Unimplemented is what gRPC implementations answer to a cardinality violation.
       ["3", "12"],
     ],
-    ["an unknown flag byte", envelope(Buffer.alloc(0), { flag: 0x80 }), ["3"]],
+    ["an unknown flag byte", grpcEnvelope(Buffer.alloc(0), { flag: 0x80 }), ["3"]],
   ])(
     "signed, %s: grpc-status InvalidArgument (or the code listed), never Internal",
     async (_, body, codes) => {
@@ -207,7 +217,7 @@ describe("gRPC frames", () => {
 
   it("unsigned, a message that does not parse: grpc-status 16 (Unauthenticated), logged as such", async () => {
     const mark = gw.logLines.length;
-    const answer = await grpcCall("GenerateDataKey", envelope(badProto), { signed: false });
+    const answer = await grpcCall("GenerateDataKey", grpcEnvelope(badProto), { signed: false });
     expectGrpcStatus(answer, ["16"]);
     // The access line names the protocol, the RPC, the real code and why authentication failed.
     await delay(100);
@@ -226,7 +236,7 @@ describe("gRPC frames", () => {
 
   it("signed, a length prefix of 1 MiB with the body never sent: the stream ends by the body deadline", async () => {
     const answer = await underAttack(gw, () =>
-      grpcCall("GenerateDataKey", envelope(Buffer.from("x"), { declaredLength: MiB - 10 }), {
+      grpcCall("GenerateDataKey", grpcEnvelope(Buffer.from("x"), { declaredLength: MiB - 10 }), {
         end: false,
       }),
     );
@@ -236,28 +246,9 @@ describe("gRPC frames", () => {
   });
 
   it("gRPC-Web over HTTP/1.1, a message that does not parse: grpc-status 3", async () => {
-    const path = `${service}/GenerateDataKey`;
-    const headers = await signedRawPost(gw, path);
-    const ex = await rawHttp1(
-      gw.port,
-      rawRequest(
-        "POST",
-        path,
-        {
-          ...headers,
-          "content-type": "application/grpc-web+proto",
-          "content-length": String(envelope(badProto).length),
-        },
-        envelope(badProto),
-      ),
-      { responses: 1 },
-    );
-    expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
-    const res = ex.responses[0] as {
-      status: number;
-      headers: Record<string, string>;
-      body: Buffer;
-    };
+    const res = await signedRawPostOnce(`${service}/GenerateDataKey`, grpcEnvelope(badProto), {
+      "content-type": "application/grpc-web+proto",
+    });
     expect(res.status).toBe(200);
     // Trailers-only answers carry grpc-status in the headers, others in a trailer frame.
     const grpcStatus =
@@ -310,9 +301,13 @@ describe("compressed bodies", () => {
   });
 
   it("gRPC with grpc-encoding gzip and a compressed frame is served", async () => {
-    const answer = await grpcCall("GetStatus", envelope(gzipSync(Buffer.alloc(0)), { flag: 1 }), {
-      headers: { "grpc-encoding": "gzip" },
-    });
+    const answer = await grpcCall(
+      "GetStatus",
+      grpcEnvelope(gzipSync(Buffer.alloc(0)), { flag: 1 }),
+      {
+        headers: { "grpc-encoding": "gzip" },
+      },
+    );
     expectGrpcStatus(answer, ["0"]);
   });
 
@@ -320,33 +315,20 @@ describe("compressed bodies", () => {
     const bomb = gzipSync(Buffer.alloc(16 * MiB, 0));
     const rss = sampleRss(gw);
     const answer = await underAttack(gw, () =>
-      grpcCall("GetStatus", envelope(bomb, { flag: 1 }), { headers: { "grpc-encoding": "gzip" } }),
+      grpcCall("GetStatus", grpcEnvelope(bomb, { flag: 1 }), {
+        headers: { "grpc-encoding": "gzip" },
+      }),
     );
     expectRssGrowthBelow(rss.stop(), 24 * MiB);
     expectGrpcStatus(answer, ["8"]);
   });
 
   it("REST with Content-Encoding: gzip is never a 5xx", async () => {
-    const path = `${apiPrefix}/generate-data-key`;
-    const headers = await signedRawPost(gw, path);
     const body = gzipSync(Buffer.from('{"key_id":"nope"}'));
-    const ex = await rawHttp1(
-      gw.port,
-      rawRequest(
-        "POST",
-        path,
-        {
-          ...headers,
-          "content-type": "application/json",
-          "content-encoding": "gzip",
-          "content-length": String(body.length),
-        },
-        body,
-      ),
-      { responses: 1 },
-    );
-    expect(ex.responses.length, `no answer within ${answerBoundMs} ms`).toBe(1);
-    const res = ex.responses[0] as { status: number; body: Buffer };
+    const res = await signedRawPostOnce(`${apiPrefix}/generate-data-key`, body, {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+    });
     expect(res.status, res.body.toString()).toBeGreaterThanOrEqual(400);
     expect(res.status, res.body.toString()).toBeLessThan(500);
   });

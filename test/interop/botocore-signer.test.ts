@@ -1,8 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
-import { testCredentials } from "../helpers/signed-fetch.js";
+import { describe, expect, it } from "vitest";
+import { gatewayEnv, useGateway } from "../helpers/gateway-process.js";
 import { debianPython } from "./require-tools.js";
 
 // botocore's SigV4Auth, an independent signer in another language, run with
@@ -11,20 +10,7 @@ import { debianPython } from "./require-tools.js";
 
 const run = promisify(execFile);
 const root = new URL("../..", import.meta.url).pathname;
-let gw: GatewayProcess;
-const env = () => ({
-  PATH: process.env.PATH ?? "",
-  HOME: process.env.HOME ?? "",
-  RUSTFS_ACCESS_KEY: testCredentials.accessKeyId,
-  RUSTFS_SECRET_KEY: testCredentials.secretAccessKey,
-});
-
-beforeAll(async () => {
-  gw = await startGateway();
-});
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useGateway();
 
 describe("botocore's signer", () => {
   it("is accepted for a POST with a body and a GET", async () => {
@@ -32,13 +18,13 @@ describe("botocore's signer", () => {
     const post = await run(
       debianPython,
       [script, "POST", `${gw.url}/rustfs/admin/v3/kms/keys`, '{"Tags":{"name":"botocore-key"}}'],
-      { env: env() },
+      { env: gatewayEnv() },
     );
     expect(post.stdout.split("\n")[0]).toBe("200");
     const get = await run(
       debianPython,
       [script, "GET", `${gw.url}/rustfs/admin/v3/kms/keys/botocore-key`],
-      { env: env() },
+      { env: gatewayEnv() },
     );
     expect(get.stdout.split("\n")[0]).toBe("200");
     expect(JSON.parse(get.stdout.split("\n")[1] ?? "")).toMatchObject({

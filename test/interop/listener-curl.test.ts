@@ -1,10 +1,8 @@
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createListener, type Listener, type ListenerHandler } from "../../src/server/listener.js";
-import { makeSelfSignedCert } from "../helpers/self-signed-cert.js";
+import { describe, expect, it } from "vitest";
+import { useSelfSignedCert } from "../helpers/self-signed-cert.js";
+import { useListeners } from "../helpers/use-listeners.js";
 import { echo } from "../server/fixtures/echo-handler.js";
 
 // The listener (cleartext h1 + h2c on one port, TLS with ALPN) driven by the
@@ -13,19 +11,7 @@ import { echo } from "../server/fixtures/echo-handler.js";
 
 const run = promisify(execFile);
 
-const listeners: Listener[] = [];
-async function start(
-  handler: ListenerHandler,
-  extra: Partial<Parameters<typeof createListener>[0]> = {},
-) {
-  const listener = createListener({ handler, ...extra });
-  listeners.push(listener);
-  const { port } = await listener.listen("127.0.0.1", 0);
-  return { listener, port };
-}
-afterEach(async () => {
-  await Promise.all(listeners.splice(0).map((l) => l.close({ graceMs: 100 })));
-});
+const start = useListeners();
 
 describe("cleartext: HTTP/1.1 and h2c on one port, driven by curl", () => {
   it("serves curl --http1.1 and curl --http2-prior-knowledge", async () => {
@@ -44,25 +30,11 @@ describe("cleartext: HTTP/1.1 and h2c on one port, driven by curl", () => {
 });
 
 describe("TLS with ALPN, driven by curl", () => {
-  let dir: string;
-  let cert: Buffer;
-  let key: Buffer;
-  beforeAll(async () => {
-    ({ dir, cert, key } = await makeSelfSignedCert());
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { cert, key, certPath } = useSelfSignedCert();
 
   it("negotiates with curl (--http2 and --http1.1)", async () => {
     const { port } = await start(echo, { tls: { cert, key } });
-    const common = [
-      "-sS",
-      "--cacert",
-      join(dir, "cert.pem"),
-      "--resolve",
-      `localhost:${port}:127.0.0.1`,
-    ];
+    const common = ["-sS", "--cacert", certPath, "--resolve", `localhost:${port}:127.0.0.1`];
     const h2 = await run("curl", [...common, "--http2", `https://localhost:${port}/c2`]);
     expect(JSON.parse(h2.stdout)).toMatchObject({ httpVersion: "2.0", url: "/c2" });
     const h1 = await run("curl", [...common, "--http1.1", `https://localhost:${port}/c1`]);

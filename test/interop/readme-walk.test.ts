@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
+import { useGateway } from "../helpers/gateway-process.js";
 import { testCredentials } from "../helpers/signed-fetch.js";
 
 // The README's `curl --aws-sigv4` walk, run exactly as written (only the base
@@ -13,13 +13,7 @@ const run = promisify(execFile);
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 const walk = /<!-- readme-walk[^>]*-->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startGateway();
-});
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useGateway();
 
 describe("the README's curl --aws-sigv4 walk", () => {
   it("is in the README", () => {

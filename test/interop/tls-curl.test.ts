@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
-import { makeSelfSignedCert, type SelfSignedCert } from "../helpers/self-signed-cert.js";
+import { describe, expect, it } from "vitest";
+import { useGateway } from "../helpers/gateway-process.js";
+import { useSelfSignedCert } from "../helpers/self-signed-cert.js";
 import { testCredentials } from "../helpers/signed-fetch.js";
 
 // The CLI's --tls-cert/--tls-key driven by the real curl, which negotiates
@@ -13,14 +13,9 @@ const run = promisify(execFile);
 const statusPath = "/rustfs/admin/v3/kms/status";
 
 describe("TLS with ALPN through the CLI flags, driven by curl", () => {
-  let gw: GatewayProcess;
-  let tls: SelfSignedCert;
-  beforeAll(async () => {
-    tls = await makeSelfSignedCert();
-    gw = await startGateway({ args: ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath] });
-  });
-  afterAll(async () => {
-    await gw?.stop();
+  const tls = useSelfSignedCert();
+  const gw = useGateway({
+    spawn: () => ({ args: ["--tls-cert", tls.certPath, "--tls-key", tls.keyPath] }),
   });
 
   it.each(["--http1.1", "--http2"])("serves signed REST with curl %s", async (version) => {

@@ -3,7 +3,6 @@ import aws4 from "aws4";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { HeaderValue } from "../../src/auth/canonical-request.js";
-import { createStaticCredentialStore } from "../../src/auth/credential-store.js";
 import { createRootIdentity } from "../../src/auth/identity.js";
 import { type SigV4Request, verifySigV4 } from "../../src/auth/verify-sigv4.js";
 import {
@@ -12,6 +11,7 @@ import {
   SECRET_KEY,
   SIGNED_AT,
   signWithSmithy,
+  smithyStore,
 } from "../auth/sign-with-smithy.js";
 import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
 import { noise, wellFormedText, wirePathSegment } from "./wire-arbitraries.js";
@@ -20,10 +20,7 @@ import { noise, wellFormedText, wirePathSegment } from "./wire-arbitraries.js";
 // queries, headers and bodies verify; any change to what was signed fails; and arbitrary
 // requests are refused with a short reason, never an exception.
 
-const store = createStaticCredentialStore([
-  { identity: createRootIdentity(ACCESS_KEY), secretKey: SECRET_KEY },
-]);
-const verify = (req: SigV4Request) => verifySigV4(req, store, { now: SIGNED_AT });
+const verify = (req: SigV4Request) => verifySigV4(req, smithyStore, { now: SIGNED_AT });
 
 /** Every reason verifySigV4 may give. */
 const REASONS = new Set([

@@ -9,7 +9,7 @@ import { createStaticCredentialStore } from "../../src/auth/credential-store.js"
 import { createRootIdentity } from "../../src/auth/identity.js";
 import { createGateway, type Gateway } from "../../src/server/gateway.js";
 import { createLogger } from "../../src/server/logger.js";
-import { type GatewayProcess, newDataDir, startGateway } from "../helpers/gateway-process.js";
+import { newDataDir, useGateway } from "../helpers/gateway-process.js";
 import { signedFetch, signedHeaders, testCredentials } from "../helpers/signed-fetch.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 
@@ -33,13 +33,7 @@ function requestLines(lines: string[]): Line[] {
 }
 
 describe("access lines of a gateway process (JSON on stderr)", () => {
-  let gw: GatewayProcess;
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterAll(async () => {
-    await gw?.stop();
-  });
+  const gw = useGateway();
 
   /** lineFor waits for the access line of the request with this id. */
   async function lineFor(reqId: string): Promise<Line> {

@@ -1,13 +1,15 @@
 import http2 from "node:http2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
+import { describe, expect, it } from "vitest";
+import { useGateway } from "../helpers/gateway-process.js";
 import {
+  connectionStart,
+  frame,
+  frameFlag,
+  frameType,
   goAwayCodes,
-  http2Frame,
-  http2MinimalHeaders,
-  http2Start,
-  openRaw,
-} from "../helpers/raw-http.js";
+  minimalRequestHeaders,
+} from "../helpers/h2-frames.js";
+import { openRaw } from "../helpers/raw-http.js";
 import { signedHeaders } from "../helpers/signed-fetch.js";
 
 // Issue 5, item 4: a body that stopped arriving was held 331 s over HTTP/1.1 and
@@ -19,13 +21,7 @@ const bodyTimeoutMs = 500;
 const createKeyPath = "/rustfs/admin/v3/kms/keys";
 const body = '{"KeyUsage":"ENCRYPT_DECRYPT","Description":"stalled"}';
 
-let gw: GatewayProcess;
-beforeAll(async () => {
-  gw = await startGateway({ args: ["--body-timeout-ms", String(bodyTimeoutMs)] });
-});
-afterAll(async () => {
-  await gw?.stop();
-});
+const gw = useGateway({ spawn: () => ({ args: ["--body-timeout-ms", String(bodyTimeoutMs)] }) });
 
 /** h2Stalled opens a signed h2 stream that sends half its body and never ends it. */
 async function h2Stalled(session: http2.ClientHttp2Session) {
@@ -114,7 +110,7 @@ describe("an HTTP/2 connection error closes the socket", () => {
     const started = performance.now();
     const conn = await openRaw(
       gw.port,
-      Buffer.concat([http2Start, http2Frame(0, 0, 0, Buffer.from("x"))]),
+      Buffer.concat([connectionStart, frame(frameType.data, 0, 0, Buffer.from("x"))]),
     );
     await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 8_000))]);
     expect(conn.socket.destroyed || conn.socket.readableEnded).toBe(true);
@@ -124,11 +120,11 @@ describe("an HTTP/2 connection error closes the socket", () => {
   });
 
   it("closes the socket promptly after a rapid reset", async () => {
-    const frames: Buffer[] = [http2Start];
+    const frames: Buffer[] = [connectionStart];
     for (let i = 0; i < 1_200; i++) {
       const id = 1 + 2 * i;
-      frames.push(http2Frame(1, 0x4, id, http2MinimalHeaders)); // HEADERS, END_HEADERS
-      frames.push(http2Frame(3, 0, id, Buffer.from([0, 0, 0, 8]))); // RST_STREAM CANCEL
+      frames.push(frame(frameType.headers, frameFlag.endHeaders, id, minimalRequestHeaders));
+      frames.push(frame(frameType.rstStream, 0, id, Buffer.from([0, 0, 0, 8]))); // CANCEL
     }
     const started = performance.now();
     const conn = await openRaw(gw.port, Buffer.concat(frames));

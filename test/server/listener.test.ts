@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { rm } from "node:fs/promises";
 import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
@@ -7,9 +6,10 @@ import net from "node:net";
 import { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createListener, type Listener, type ListenerHandler } from "../../src/server/listener.js";
-import { makeSelfSignedCert } from "../helpers/self-signed-cert.js";
+import { describe, expect, it } from "vitest";
+import type { ListenerHandler } from "../../src/server/listener.js";
+import { useSelfSignedCert } from "../helpers/self-signed-cert.js";
+import { useListeners } from "../helpers/use-listeners.js";
 import { type Echoed, echo } from "./fixtures/echo-handler.js";
 
 /** Handler whose `/slow` requests wait until released, reporting when they arrive. */
@@ -29,19 +29,7 @@ function slowHandler() {
   return { handler, release, nextArrival };
 }
 
-const listeners: Listener[] = [];
-async function start(
-  handler: ListenerHandler,
-  extra: Partial<Parameters<typeof createListener>[0]> = {},
-) {
-  const listener = createListener({ handler, ...extra });
-  listeners.push(listener);
-  const { port } = await listener.listen("127.0.0.1", 0);
-  return { listener, port };
-}
-afterEach(async () => {
-  await Promise.all(listeners.splice(0).map((l) => l.close({ graceMs: 100 })));
-});
+const start = useListeners();
 
 function h1Request(options: http.RequestOptions & { body?: Buffer }): Promise<{
   status: number;
@@ -291,15 +279,7 @@ describe("graceful close", () => {
 });
 
 describe("TLS with ALPN", () => {
-  let dir: string;
-  let cert: Buffer;
-  let key: Buffer;
-  beforeAll(async () => {
-    ({ dir, cert, key } = await makeSelfSignedCert());
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { cert, key } = useSelfSignedCert();
 
   it("negotiates h2 and http/1.1 with node clients", async () => {
     const { port } = await start(echo, { tls: { cert, key } });
@@ -364,8 +344,14 @@ describe("TLS with ALPN", () => {
 
   it("closes gracefully with idle TLS connections of both kinds", async () => {
     const slow = slowHandler();
-    const { listener, port } = await start(slow.handler, { tls: { cert, key } });
-    const agent = new https.Agent({ keepAlive: true, ca: cert, servername: "localhost" });
+    const { listener, port } = await start(slow.handler, {
+      tls: { cert, key },
+    });
+    const agent = new https.Agent({
+      keepAlive: true,
+      ca: cert,
+      servername: "localhost",
+    });
     const idle = await new Promise<number>((resolve, reject) => {
       https
         .get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
@@ -375,7 +361,10 @@ describe("TLS with ALPN", () => {
         .on("error", reject);
     });
     expect(idle).toBe(200);
-    const session = http2.connect(`https://localhost:${port}`, { ca: cert, host: "127.0.0.1" });
+    const session = http2.connect(`https://localhost:${port}`, {
+      ca: cert,
+      host: "127.0.0.1",
+    });
     session.on("error", () => {});
     const arrived = slow.nextArrival();
     const response = h2Request(session, "/slow");

@@ -10,6 +10,7 @@ import {
 } from "../../gen/kms/admin/v1/service_pb.js";
 import { rpcInputErrorKey, screenRpcRequest } from "../../src/server/screen-rpc-request.js";
 import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
+import { grpcEnvelope } from "../helpers/grpc-envelope.js";
 
 const gdk = KmsAdminService.method.generateDataKey;
 
@@ -38,14 +39,6 @@ function verdict(request: UniversalServerRequest): ConnectError | undefined {
   return request.contextValues?.get(rpcInputErrorKey);
 }
 
-function frame(message: Uint8Array, flags = 0): Buffer {
-  const out = Buffer.alloc(5 + message.byteLength);
-  out[0] = flags;
-  out.writeUInt32BE(message.byteLength, 1);
-  out.set(message, 5);
-  return out;
-}
-
 describe("screenRpcRequest", () => {
   it("passes a good binary message on unchanged", async () => {
     const message = toBinary(
@@ -63,10 +56,14 @@ describe("screenRpcRequest", () => {
       create(GenerateDataKeyRequestSchema, { keyId: "k" }),
     );
     const request = universal("application/grpc", { "grpc-encoding": "gzip" });
-    const screened = await screenRpcRequest(gdk, request, frame(gzipSync(message), 1));
+    const screened = await screenRpcRequest(
+      gdk,
+      request,
+      grpcEnvelope(gzipSync(message), { flag: 1 }),
+    );
     expect(verdict(screened)).toBeUndefined();
     expect(screened.header.get("grpc-encoding")).toBeNull();
-    expect(await bodyOf(screened)).toEqual(frame(message));
+    expect(await bodyOf(screened)).toEqual(grpcEnvelope(message));
   });
 
   it("finds a __proto__ map key nested in binary, which fromBinary would drop", async () => {
@@ -118,8 +115,8 @@ describe("screenRpcRequest", () => {
       const encoding = fc.constantFrom(undefined, "gzip", "br", "identity", "zstd");
       const body = fc.oneof(
         fc.uint8Array({ maxLength: 64 }),
-        fc.uint8Array({ maxLength: 64 }).map((m) => frame(m)),
-        fc.uint8Array({ maxLength: 64 }).map((m) => frame(gzipSync(m), 1)),
+        fc.uint8Array({ maxLength: 64 }).map((m) => grpcEnvelope(m)),
+        fc.uint8Array({ maxLength: 64 }).map((m) => grpcEnvelope(gzipSync(m), { flag: 1 })),
         fc.uint8Array({ maxLength: 64 }).map((m) => gzipSync(m)),
         fc.json().map((j) => Buffer.from(j)),
       );

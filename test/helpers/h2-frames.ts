@@ -50,6 +50,28 @@ export function settingsFrame(pairs: [number, number][] = []): Buffer {
   return frame(frameType.settings, 0, 0, payload);
 }
 
+/** connectionStart is the client preface and an empty SETTINGS frame: the start of every h2c connection. */
+export const connectionStart = Buffer.concat([clientPreface, settingsFrame()]);
+
+/**
+ * minimalRequestHeaders is an HPACK block for `POST /` over http with
+ * `:authority: a`, from the static table only, for floods where every byte counts.
+ */
+export const minimalRequestHeaders = Buffer.from([0x83, 0x86, 0x84, 0x41, 0x01, 0x61]);
+
+/** goAwayCodes lists the error codes of the GOAWAY frames in bytes read from a server. */
+export function goAwayCodes(bytes: Buffer): number[] {
+  const codes: number[] = [];
+  for (let at = 0; at + 9 <= bytes.length; ) {
+    const length = bytes.readUIntBE(at, 3);
+    if (bytes[at + 3] === frameType.goaway && at + 17 <= bytes.length) {
+      codes.push(bytes.readUInt32BE(at + 13));
+    }
+    at += 9 + length;
+  }
+  return codes;
+}
+
 /** hpackInteger encodes an HPACK integer with an n-bit prefix (RFC 7541 §5.1). */
 function hpackInteger(value: number, prefixBits: number, firstByte: number): Buffer {
   const max = (1 << prefixBits) - 1;
@@ -152,7 +174,7 @@ export function connectRawH2(port: number): Promise<RawH2> {
     socket.once("error", reject);
     socket.once("connect", () => {
       socket.off("error", reject);
-      socket.write(Buffer.concat([clientPreface, settingsFrame()]));
+      socket.write(connectionStart);
       resolve({
         socket,
         frames,
