@@ -183,20 +183,28 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
           await serveRpc(ex, rpc, wire, { body: cappedBody(req, publicBodyLimitBytes) });
           return;
         }
+        // Unauthenticated bytes: held under the shared pre-auth budget, like unsigned bodies.
         const read = await readBody(req, {
           limit: publicBodyLimitBytes,
           signal: ex.deadline.signal,
+          budget: options.preauthBudget,
         });
         if (!read.complete) {
           closeAfterUnreadBody(ex);
+          const overBudget = "overBudget" in read;
           const refusal = rpcErrorResponse(
             headerOf(req, "content-type"),
-            bodyTooLarge(publicBodyLimitBytes),
+            overBudget ? budgetFull() : bodyTooLarge(publicBodyLimitBytes),
           );
+          if (overBudget) refusal.header?.set("retry-after", "1");
           await writeRpc(ex, wire, refusal);
           return;
         }
-        await serveRpc(ex, rpc, wire, { body: read.body });
+        try {
+          await serveRpc(ex, rpc, wire, { body: read.body });
+        } finally {
+          options.preauthBudget.release(read.body.byteLength);
+        }
         return;
       }
       ex.protocol = wire;
@@ -299,12 +307,8 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const read = await readBody(req, { signal, budget: options.preauthBudget });
     if (!read.complete) {
       if ("overBudget" in read) {
-        return {
-          ok: false,
-          code: Code.Unavailable,
-          message: "too many unauthenticated request bodies in flight; retry shortly",
-          retryAfter: true,
-        };
+        const full = budgetFull();
+        return { ok: false, code: full.code, message: full.rawMessage, retryAfter: true };
       }
       return { ok: false, code: Code.ResourceExhausted, message: "request body exceeds 1 MiB" };
     }
@@ -549,4 +553,12 @@ async function* cappedBody(req: NodeRequest, limit: number): AsyncIterable<Uint8
 /** bodyTooLarge is the error for an RPC whose body is over `limit` bytes, read whole or streamed. */
 function bodyTooLarge(limit: number): ConnectError {
   return new ConnectError(`request body exceeds ${limit} bytes`, Code.ResourceExhausted);
+}
+
+/** budgetFull is the refusal when the pre-auth budget has no room: 503 with Retry-After. */
+function budgetFull(): ConnectError {
+  return new ConnectError(
+    "too many unauthenticated request bodies in flight; retry shortly",
+    Code.Unavailable,
+  );
 }

@@ -179,6 +179,16 @@ describe("unauthenticated bodies cannot pin memory", () => {
         body: '{"KeyUsage":"ENCRYPT_DECRYPT","Description":"during the flood"}',
       });
       expect(signed.status).toBe(200);
+      // Unauthenticated health calls hold their bodies under the same budget: none is
+      // left, so they are turned away too, while GET /health (no body) still answers.
+      const health = await fetch(`${gw.url}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(health.status).toBe(503);
+      expect(health.headers.get("retry-after")).toBe("1");
+      expect((await fetch(`${gw.url}/health`)).status).toBe(200);
     } finally {
       for (const c of conns) c.socket.destroy();
     }
