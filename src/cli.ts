@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     options.dataDir,
     options.kmsBackend === "local" ? (options.keyDir ?? join(options.dataDir, "keys")) : null,
   );
-  const gatewayOptions = {
+  const gateway = await createGateway({
     dataDir: options.dataDir,
     credentials: createStaticCredentialStore([
       { identity: createRootIdentity(root.accessKey), secretKey: root.secretKey },
@@ -57,11 +57,10 @@ async function main(): Promise<void> {
       options.tlsCert !== null && options.tlsKey !== null
         ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
         : undefined,
-    // How long close() lets requests run (GatewayOptions.drainTimeoutMs, issue 5);
-    // shutdown() below exits once it is past, whatever the gateway does.
+    // How long close() lets requests run; shutdown() below exits once it is
+    // past (and a moment to close files), whatever the gateway does.
     drainTimeoutMs: options.drainTimeoutMs,
-  };
-  const gateway = await createGateway(gatewayOptions);
+  });
   // Bound before the first-start configuration writes the state file: a port
   // in use must leave no trace behind.
   const address = await gateway.listen(options.host, options.port);

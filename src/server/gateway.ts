@@ -35,6 +35,8 @@ export interface GatewayOptions {
   preauthBodyBudgetBytes?: number;
   /** How long identical auth failures are folded into one access-log summary (10 s). */
   authFailureLogWindowMs?: number;
+  /** On close, how long in-flight requests may run before their connections are cut (10 s). */
+  drainTimeoutMs?: number;
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -42,7 +44,10 @@ export interface Gateway {
   engine: KmsEngine;
   /** listen binds the port (0 = any) and resolves with the bound address. */
   listen(host: string, port: number): Promise<AddressInfo>;
-  /** close stops accepting, lets in-flight requests finish, then closes the engine. */
+  /**
+   * close stops accepting, lets in-flight requests finish (for up to
+   * `drainTimeoutMs`, then cuts them), then closes the engine.
+   */
   close(): Promise<void>;
 }
 
@@ -130,7 +135,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       // Health turns NOT_SERVING first, so balancers stop sending new work.
       shutdown.abort();
-      await listener.close();
+      await listener.close({ graceMs: options.drainTimeoutMs ?? 10_000 });
       accessLog.close();
       await engine.close();
     },
