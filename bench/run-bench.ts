@@ -6,7 +6,6 @@
  */
 import { execFileSync } from "node:child_process";
 import {
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -343,7 +342,8 @@ async function main(): Promise<void> {
   );
   if (selected.length === 0)
     throw new Error(`no scenario matches --only ${options.only.join(",")}`);
-  const workDir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "kgw-bench-"));
+  // Not /dev/shm: the gateway refuses key directories under /dev (issue 5, item 9).
+  const workDir = mkdtempSync(join(tmpdir(), "kgw-bench-"));
   const logDir = mkdtempSync(join(tmpdir(), "kgw-bench-logs-"));
   const ctx: RunContext = { options, gateway: gatewayCommand(root, log), logDir, seeded: {} };
   log(`gateway: ${ctx.gateway.label}`);
