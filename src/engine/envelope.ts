@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 import { KmsError } from "./errors.js";
 import { isValidKeyId } from "./key-id.js";
 
@@ -74,19 +74,56 @@ export function sealEnvelope(
       `plaintext must be at most ${MAX_ENVELOPE_PLAINTEXT} bytes`,
     );
   }
-  const id = Buffer.from(keyId, "latin1");
-  const header = Buffer.alloc(14 + id.length);
-  MAGIC.copy(header, 0);
-  header[4] = FORMAT_VERSION;
-  header[5] = id.length;
-  id.copy(header, 6);
-  header.writeUInt32BE(keyVersion, 6 + id.length);
-  header.writeUInt32BE(plaintext.length, 10 + id.length);
-  const iv = randomBytes(IV_LENGTH);
+  // The envelope is written into one buffer: header, IV, ciphertext and tag in
+  // place, with no intermediate concatenation (same bytes as the layout above).
+  const idLength = keyId.length;
+  const headerLength = 14 + idLength;
+  const ivEnd = headerLength + IV_LENGTH;
+  const ciphertextEnd = ivEnd + plaintext.length;
+  const envelope = Buffer.allocUnsafe(ciphertextEnd + TAG_LENGTH);
+  MAGIC.copy(envelope, 0);
+  envelope[4] = FORMAT_VERSION;
+  envelope[5] = idLength;
+  envelope.write(keyId, 6, idLength, "latin1");
+  envelope.writeUInt32BE(keyVersion, 6 + idLength);
+  envelope.writeUInt32BE(plaintext.length, 10 + idLength);
+  const iv = envelope.subarray(headerLength, ivEnd);
+  fillIv(iv);
   const cipher = createCipheriv("aes-256-gcm", keyMaterial, iv, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(Buffer.concat([header, context]));
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]);
+  const header = envelope.subarray(0, headerLength);
+  cipher.setAAD(context.length === 0 ? header : Buffer.concat([header, context]));
+  const written = ivEnd + cipher.update(plaintext).copy(envelope, ivEnd);
+  // GCM is a stream mode: update() returns every byte and final() none, but a
+  // final() that did return some would still land in place, not be lost.
+  if (written + cipher.final().copy(envelope, written) !== ciphertextEnd) {
+    throw new Error("AES-GCM returned an unexpected ciphertext length");
+  }
+  cipher.getAuthTag().copy(envelope, ciphertextEnd);
+  return envelope;
+}
+
+/**
+ * IV_POOL_SIZE is how many IVs one call to the CSPRNG fills at once (256). The
+ * pool holds only IVs, which are public once written, never key material.
+ */
+const IV_POOL_SIZE = 256;
+const ivPool = Buffer.alloc(IV_LENGTH * IV_POOL_SIZE);
+let ivPoolOffset = ivPool.length;
+
+/**
+ * fillIv writes a fresh random IV into `target` from a pool filled by
+ * randomFillSync, so a seal does not pay one CSPRNG call (and one allocation)
+ * for 12 bytes. Each pooled IV is handed out once and then wiped.
+ */
+function fillIv(target: Buffer): void {
+  if (ivPoolOffset === ivPool.length) {
+    randomFillSync(ivPool);
+    ivPoolOffset = 0;
+  }
+  const end = ivPoolOffset + IV_LENGTH;
+  ivPool.copy(target, 0, ivPoolOffset, end);
+  ivPool.fill(0, ivPoolOffset, end);
+  ivPoolOffset = end;
 }
 
 /** parseEnvelope splits a blob into its fields, or rejects with the opaque INVALID_CIPHERTEXT. */
