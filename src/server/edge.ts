@@ -250,17 +250,25 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       writeRestError(res, Code.ResourceExhausted, "request body exceeds 1 MiB");
       return;
     }
+    // The call is aborted only when the client goes away before it is answered: once
+    // the handler has returned nothing listens, so a normal close builds no abort error.
     const abort = new AbortController();
-    res.once("close", () => abort.abort());
-    const answer = await options.rest.handle({
-      method: req.method ?? "GET",
-      rawPath,
-      rawQuery: ex.rawQuery,
-      headers: headersOf(req),
-      body: admission.read.body,
-      contextValues: createContextValues().set(callerKey, admission.caller),
-      signal: abort.signal,
-    });
+    const onClose = () => abort.abort();
+    res.once("close", onClose);
+    let answer: RestResponse;
+    try {
+      answer = await options.rest.handle({
+        method: req.method ?? "GET",
+        rawPath,
+        rawQuery: ex.rawQuery,
+        headers: headersOf(req),
+        body: admission.read.body,
+        contextValues: createContextValues().set(callerKey, admission.caller),
+        signal: abort.signal,
+      });
+    } finally {
+      res.off("close", onClose);
+    }
     ex.rpc = answer.rpc ?? null;
     writeRest(res, answer);
   }
