@@ -11,6 +11,9 @@ import { createRouteMatcher } from "./route-matcher.js";
 
 const utf8 = new TextEncoder();
 
+/** callOver is the abort reason of a handler context whose call has been answered. */
+const callOver = new ConnectError("the call is over", Code.Canceled);
+
 /**
  * RestRequest is one HTTP request as the transcoder needs it, independent of
  * the HTTP library: the body already read (and bounded) by the server.
@@ -174,8 +177,10 @@ export function createRestTranscoder<S extends DescService>(
       return restErrorResponse(toConnectError(e));
     } finally {
       // Releases the deadline timer and tells the handler's downstream calls
-      // that the RPC is over, as connect-es does.
-      context.abort();
+      // that the RPC is over, as connect-es does, with one shared reason: an
+      // abort without one would build (and capture a stack for) a fresh
+      // AbortError on every normal completion.
+      context.abort(callOver);
     }
   }
 
