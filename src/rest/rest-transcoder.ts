@@ -1,18 +1,16 @@
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import { create, isMessage } from "@bufbuild/protobuf";
 import type { ContextValues, HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { compileRoutes } from "./compile-routes.js";
 import { errorBody, type RestErrorBody } from "./error-body.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { writeRestJson } from "./json-writer.js";
 import { decodeRequest } from "./request-decoder.js";
+import { createRestHandlerContext } from "./rest-handler-context.js";
 import { createRouteMatcher } from "./route-matcher.js";
 
 const utf8 = new TextEncoder();
-
-/** callOver is the abort reason of a handler context whose call has been answered. */
-const callOver = new ConnectError("the call is over", Code.Canceled);
 
 /**
  * RestRequest is one HTTP request as the transcoder needs it, independent of
@@ -144,12 +142,10 @@ export function createRestTranscoder<S extends DescService>(
         ),
       );
     }
-    const context = createHandlerContext({
-      service: method.parent,
+    const { context, responseHeader, end } = createRestHandlerContext({
       method,
-      protocolName: "rest",
       requestMethod: req.method,
-      url: requestUrl(req),
+      url: () => requestUrl(req),
       requestSignal: req.signal,
       requestHeader: req.headers,
       contextValues: req.contextValues,
@@ -161,7 +157,7 @@ export function createRestTranscoder<S extends DescService>(
       const output = isMessage(result, method.output)
         ? result
         : create(method.output, result as Parameters<typeof create>[1]);
-      const headers = responseHeaders(context.responseHeader);
+      const headers = responseHeaders(responseHeader());
       if (method.output.fields.length === 0) {
         return { status: 204, headers, body: new Uint8Array(0) };
       }
@@ -176,11 +172,9 @@ export function createRestTranscoder<S extends DescService>(
       }
       return restErrorResponse(toConnectError(e));
     } finally {
-      // Releases the deadline timer and tells the handler's downstream calls
-      // that the RPC is over, as connect-es does, with one shared reason: an
-      // abort without one would build (and capture a stack for) a fresh
-      // AbortError on every normal completion.
-      context.abort(callOver);
+      // Stops the deadline and tells the handler's downstream calls that the RPC
+      // is over, as connect-es does (without building an error when none listens).
+      end();
     }
   }
 

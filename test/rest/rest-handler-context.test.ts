@@ -1,0 +1,123 @@
+import { getEventListeners } from "node:events";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { describe, expect, it, vi } from "vitest";
+import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import {
+  createRestHandlerContext,
+  type RestHandlerContextInit,
+} from "../../src/rest/rest-handler-context.js";
+
+function init(overrides: Partial<RestHandlerContextInit> = {}): RestHandlerContextInit {
+  return {
+    method: KmsAdminService.method.describeKey,
+    requestMethod: "GET",
+    url: () => "http://127.0.0.1:9000/rustfs/admin/v3/kms/keys/abc",
+    requestSignal: new AbortController().signal,
+    requestHeader: new Headers({ "x-trace": "t1" }),
+    contextValues: createContextValues(),
+    ...overrides,
+  };
+}
+
+describe("createRestHandlerContext", () => {
+  it("describes the call like connect's handler context", () => {
+    const { context } = createRestHandlerContext(init());
+    expect(context.method).toBe(KmsAdminService.method.describeKey);
+    expect(context.service).toBe(KmsAdminService);
+    expect(context.protocolName).toBe("rest");
+    expect(context.requestMethod).toBe("GET");
+    expect(context.requestHeader.get("x-trace")).toBe("t1");
+    expect(context.timeoutMs()).toBeUndefined();
+  });
+
+  it("adds no listener to the client's signal until the handler reads its own", () => {
+    const client = new AbortController();
+    const call = createRestHandlerContext(init({ requestSignal: client.signal }));
+    expect(getEventListeners(client.signal, "abort")).toHaveLength(0);
+    const signal = call.context.signal;
+    expect(getEventListeners(client.signal, "abort")).toHaveLength(1);
+    expect(call.context.signal).toBe(signal);
+    call.end();
+    expect(getEventListeners(client.signal, "abort")).toHaveLength(0);
+  });
+
+  it("aborts the handler's signal with the client's reason when the client goes away", () => {
+    const client = new AbortController();
+    const { context } = createRestHandlerContext(init({ requestSignal: client.signal }));
+    const signal = context.signal;
+    expect(signal.aborted).toBe(false);
+    const reason = new Error("gone");
+    client.abort(reason);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(reason);
+  });
+
+  it("hands out an aborted signal when the client is already gone", () => {
+    const client = new AbortController();
+    client.abort(new Error("gone before"));
+    const { context } = createRestHandlerContext(init({ requestSignal: client.signal }));
+    expect(context.signal.aborted).toBe(true);
+    expect((context.signal.reason as Error).message).toBe("gone before");
+  });
+
+  it("aborts the handler's signal once the call has ended, read before or after", () => {
+    const during = createRestHandlerContext(init());
+    const signal = during.context.signal;
+    during.end();
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(ConnectError);
+    expect((signal.reason as ConnectError).code).toBe(Code.Canceled);
+
+    const after = createRestHandlerContext(init());
+    after.end();
+    expect(after.context.signal.aborted).toBe(true);
+  });
+
+  it("aborts with DeadlineExceeded at the deadline", async () => {
+    vi.useFakeTimers();
+    try {
+      const { context, end } = createRestHandlerContext(init({ timeoutMs: 50 }));
+      expect(context.timeoutMs()).toBeLessThanOrEqual(50);
+      const signal = context.signal;
+      await vi.advanceTimersByTimeAsync(49);
+      expect(signal.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(signal.aborted).toBe(true);
+      expect((signal.reason as ConnectError).code).toBe(Code.DeadlineExceeded);
+      end();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("counts the deadline from creation even when the signal is read late", async () => {
+    vi.useFakeTimers();
+    try {
+      const { context } = createRestHandlerContext(init({ timeoutMs: 50 }));
+      await vi.advanceTimersByTimeAsync(60);
+      expect(context.signal.aborted).toBe(true);
+      expect((context.signal.reason as ConnectError).code).toBe(Code.DeadlineExceeded);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("builds response headers and the URL only when the handler uses them", () => {
+    const url = vi.fn(() => "http://h/x");
+    const call = createRestHandlerContext(init({ url }));
+    expect(call.responseHeader()).toBeUndefined();
+    call.context.responseHeader.set("x-note", "n");
+    expect(call.responseHeader()?.get("x-note")).toBe("n");
+    expect(url).not.toHaveBeenCalled();
+    expect(call.context.url).toBe("http://h/x");
+    expect(call.context.url).toBe("http://h/x");
+    expect(url).toHaveBeenCalledTimes(1);
+  });
+
+  it("gives the handler a copy of the request headers", () => {
+    const requestHeader = new Headers({ "x-trace": "t1" });
+    const { context } = createRestHandlerContext(init({ requestHeader }));
+    context.requestHeader.set("x-trace", "changed");
+    expect(requestHeader.get("x-trace")).toBe("t1");
+  });
+});
