@@ -10,7 +10,8 @@ export interface RestHandlerContextInit {
   url: () => string;
   /** Aborts when the client goes away. */
   requestSignal: AbortSignal;
-  requestHeader: Headers;
+  /** The request's headers; read (and copied) only if the handler reads `requestHeader`. */
+  requestHeader: () => Headers;
   contextValues: ContextValues;
   /** A deadline for the call, counted from the context's creation. */
   timeoutMs?: number;
@@ -33,7 +34,7 @@ const callOver = new ConnectError("the call is over", Code.Canceled);
  * createHandlerContext for a REST call but builds each costly part only when the
  * handler uses it: the abort controller linked to the client's signal and the
  * deadline (on the first read of `signal`), the response headers and trailers, the
- * URL, and the copy of the request headers. A handler that reads none of them (every
+ * URL, and the request headers. A handler that reads none of them (every
  * KMS method) costs no controller, no Headers and no URL parsing; and ending a call
  * whose signal nobody read builds no abort error.
  */
@@ -88,7 +89,7 @@ export function createRestHandlerContext(init: RestHandlerContextInit): RestHand
       return signal();
     },
     get requestHeader() {
-      requestHeader ??= new Headers(init.requestHeader);
+      requestHeader ??= new Headers(init.requestHeader());
       return requestHeader;
     },
     get responseHeader() {

@@ -23,6 +23,7 @@ export interface RestRequest {
   rawPath: string;
   /** The query string without `?`, percent-encoded as received. */
   rawQuery: string;
+  /** Read only when a handler or its URL needs them, so a server may build them in a getter. */
   headers: Headers;
   body: Uint8Array;
   /** Per-request values for handlers, e.g. the verified identity. */
@@ -147,7 +148,7 @@ export function createRestTranscoder<S extends DescService>(
       requestMethod: req.method,
       url: () => requestUrl(req),
       requestSignal: req.signal,
-      requestHeader: req.headers,
+      requestHeader: () => req.headers,
       contextValues: req.contextValues,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });

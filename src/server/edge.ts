@@ -256,12 +256,17 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const onClose = () => abort.abort();
     res.once("close", onClose);
     let answer: RestResponse;
+    let headers: Headers | undefined;
     try {
       answer = await options.rest.handle({
         method: req.method ?? "GET",
         rawPath,
         rawQuery: ex.rawQuery,
-        headers: headersOf(req),
+        // Built only if the handler or the URL asks for them (no KMS method does).
+        get headers() {
+          headers ??= headersOf(req);
+          return headers;
+        },
         body: admission.read.body,
         contextValues: createContextValues().set(callerKey, admission.caller),
         signal: abort.signal,

@@ -13,7 +13,7 @@ function init(overrides: Partial<RestHandlerContextInit> = {}): RestHandlerConte
     requestMethod: "GET",
     url: () => "http://127.0.0.1:9000/rustfs/admin/v3/kms/keys/abc",
     requestSignal: new AbortController().signal,
-    requestHeader: new Headers({ "x-trace": "t1" }),
+    requestHeader: () => new Headers({ "x-trace": "t1" }),
     contextValues: createContextValues(),
     ...overrides,
   };
@@ -114,10 +114,14 @@ describe("createRestHandlerContext", () => {
     expect(url).toHaveBeenCalledTimes(1);
   });
 
-  it("gives the handler a copy of the request headers", () => {
-    const requestHeader = new Headers({ "x-trace": "t1" });
+  it("reads the request headers once, when the handler does, and gives it a copy", () => {
+    const original = new Headers({ "x-trace": "t1" });
+    const requestHeader = vi.fn(() => original);
     const { context } = createRestHandlerContext(init({ requestHeader }));
+    expect(requestHeader).not.toHaveBeenCalled();
     context.requestHeader.set("x-trace", "changed");
-    expect(requestHeader.get("x-trace")).toBe("t1");
+    expect(context.requestHeader.get("x-trace")).toBe("changed");
+    expect(original.get("x-trace")).toBe("t1");
+    expect(requestHeader).toHaveBeenCalledTimes(1);
   });
 });
