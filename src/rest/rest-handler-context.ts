@@ -8,8 +8,8 @@ export interface RestHandlerContextInit {
   requestMethod: string;
   /** Computes the request's absolute URL; called only if the handler reads `url`. */
   url: () => string;
-  /** Aborts when the client goes away. */
-  requestSignal: AbortSignal;
+  /** Aborts when the client goes away; read only on the first read of the context's `signal`. */
+  requestSignal: () => AbortSignal;
   /** The request's headers; read (and copied) only if the handler reads `requestHeader`. */
   requestHeader: () => Headers;
   contextValues: ContextValues;
@@ -56,7 +56,7 @@ export function createRestHandlerContext(init: RestHandlerContextInit): RestHand
       own.abort(callOver);
       return own.signal;
     }
-    const { requestSignal } = init;
+    const requestSignal = init.requestSignal();
     const onRequestAbort = () => own.abort(requestSignal.reason);
     if (requestSignal.aborted) {
       onRequestAbort();

@@ -28,7 +28,10 @@ export interface RestRequest {
   body: Uint8Array;
   /** Per-request values for handlers, e.g. the verified identity. */
   contextValues: ContextValues;
-  /** Aborts when the client goes away or the server shuts down. */
+  /**
+   * Aborts when the client goes away or the server shuts down. Read only when a
+   * handler reads its context's signal, so a server may create it in a getter.
+   */
   signal: AbortSignal;
 }
 
@@ -147,7 +150,7 @@ export function createRestTranscoder<S extends DescService>(
       method,
       requestMethod: req.method,
       url: () => requestUrl(req),
-      requestSignal: req.signal,
+      requestSignal: () => req.signal,
       requestHeader: () => req.headers,
       contextValues: req.contextValues,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

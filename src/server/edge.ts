@@ -252,8 +252,14 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     }
     // The call is aborted only when the client goes away before it is answered: once
     // the handler has returned nothing listens, so a normal close builds no abort error.
-    const abort = new AbortController();
-    const onClose = () => abort.abort();
+    // The controller itself is made only if the handler reads the signal (no KMS
+    // method does), already aborted when the client has gone by then.
+    let abort: AbortController | undefined;
+    let gone = false;
+    const onClose = () => {
+      gone = true;
+      abort?.abort();
+    };
     res.once("close", onClose);
     let answer: RestResponse;
     let headers: Headers | undefined;
@@ -269,7 +275,13 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
         },
         body: admission.read.body,
         contextValues: createContextValues().set(callerKey, admission.caller),
-        signal: abort.signal,
+        get signal() {
+          if (abort === undefined) {
+            abort = new AbortController();
+            if (gone) abort.abort();
+          }
+          return abort.signal;
+        },
       });
     } finally {
       res.off("close", onClose);

@@ -12,7 +12,7 @@ function init(overrides: Partial<RestHandlerContextInit> = {}): RestHandlerConte
     method: KmsAdminService.method.describeKey,
     requestMethod: "GET",
     url: () => "http://127.0.0.1:9000/rustfs/admin/v3/kms/keys/abc",
-    requestSignal: new AbortController().signal,
+    requestSignal: () => new AbortController().signal,
     requestHeader: () => new Headers({ "x-trace": "t1" }),
     contextValues: createContextValues(),
     ...overrides,
@@ -32,7 +32,7 @@ describe("createRestHandlerContext", () => {
 
   it("adds no listener to the client's signal until the handler reads its own", () => {
     const client = new AbortController();
-    const call = createRestHandlerContext(init({ requestSignal: client.signal }));
+    const call = createRestHandlerContext(init({ requestSignal: () => client.signal }));
     expect(getEventListeners(client.signal, "abort")).toHaveLength(0);
     const signal = call.context.signal;
     expect(getEventListeners(client.signal, "abort")).toHaveLength(1);
@@ -41,9 +41,17 @@ describe("createRestHandlerContext", () => {
     expect(getEventListeners(client.signal, "abort")).toHaveLength(0);
   });
 
+  it("does not ask for the client's signal until the handler reads its own", () => {
+    const client = new AbortController();
+    const requestSignal = vi.fn(() => client.signal);
+    const call = createRestHandlerContext(init({ requestSignal }));
+    call.end();
+    expect(requestSignal).not.toHaveBeenCalled();
+  });
+
   it("aborts the handler's signal with the client's reason when the client goes away", () => {
     const client = new AbortController();
-    const { context } = createRestHandlerContext(init({ requestSignal: client.signal }));
+    const { context } = createRestHandlerContext(init({ requestSignal: () => client.signal }));
     const signal = context.signal;
     expect(signal.aborted).toBe(false);
     const reason = new Error("gone");
@@ -55,7 +63,7 @@ describe("createRestHandlerContext", () => {
   it("hands out an aborted signal when the client is already gone", () => {
     const client = new AbortController();
     client.abort(new Error("gone before"));
-    const { context } = createRestHandlerContext(init({ requestSignal: client.signal }));
+    const { context } = createRestHandlerContext(init({ requestSignal: () => client.signal }));
     expect(context.signal.aborted).toBe(true);
     expect((context.signal.reason as Error).message).toBe("gone before");
   });
