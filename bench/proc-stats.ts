@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 /** CpuTicks are a process's user and system CPU time, in clock ticks (/proc/<pid>/stat). */
@@ -37,11 +36,33 @@ export function parseVmRssBytes(text: string): number {
 
 let ticksPerSecond: number | undefined;
 
-/** clockTicksPerSecond is the kernel's USER_HZ (`getconf CLK_TCK`, nearly always 100). */
+/** AT_CLKTCK is the auxiliary-vector entry holding the kernel's USER_HZ. */
+const AT_CLKTCK = 17n;
+
+/**
+ * clockTicksPerSecond is the kernel's USER_HZ, the unit of /proc/<pid>/stat's CPU times
+ * (what `getconf CLK_TCK` prints, nearly always 100). It is read from this process's
+ * auxiliary vector (/proc/self/auxv: pairs of 64-bit words on 64-bit Linux), so no
+ * system tool is needed; 100 when that cannot be read.
+ */
 export function clockTicksPerSecond(): number {
-  ticksPerSecond ??=
-    Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  ticksPerSecond ??= readClockTicks() ?? 100;
   return ticksPerSecond;
+}
+
+function readClockTicks(): number | undefined {
+  try {
+    const auxv = readFileSync("/proc/self/auxv");
+    for (let at = 0; at + 16 <= auxv.length; at += 16) {
+      if (auxv.readBigUInt64LE(at) === AT_CLKTCK) {
+        const value = Number(auxv.readBigUInt64LE(at + 8));
+        return value > 0 ? value : undefined;
+      }
+    }
+  } catch {
+    // Not Linux, or no /proc: fall back to the usual value.
+  }
+  return undefined;
 }
 
 /** readCpuTicks reads a live process's CPU ticks. */

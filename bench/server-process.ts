@@ -25,29 +25,31 @@ export interface ServerProcessOptions {
   nodeArgs: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  core: number;
+  /** The core to pin it to with `taskset`; unpinned (plain `node`, no util-linux needed) when absent. */
+  core?: number;
   /** stderr goes to this file rather than a pipe, so the harness spends no CPU reading the log. */
   logFile: string;
   startTimeoutMs?: number;
 }
 
 /**
- * startServerProcess runs `taskset -c CORE node ARGS` and waits for the
+ * startServerProcess runs `taskset -c CORE node ARGS` (plain `node ARGS` without
+ * a core) and waits for the
  * process to print a JSON line `{"message":"listening","url":…}` on stderr
  * (the gateway's log line, which the baselines imitate).
  */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const fd = openSync(options.logFile, "w");
   const started = performance.now();
-  const child = spawn(
-    "taskset",
-    ["-c", String(options.core), process.execPath, ...options.nodeArgs],
-    {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ["ignore", "ignore", fd],
-    },
-  );
+  const [command, args] =
+    options.core === undefined
+      ? [process.execPath, options.nodeArgs]
+      : ["taskset", ["-c", String(options.core), process.execPath, ...options.nodeArgs]];
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", "ignore", fd],
+  });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let exitedEarly = false;

@@ -55,7 +55,11 @@ describe("reading /proc for a live process", () => {
     while (performance.now() < until) x += Math.sqrt(x + 1);
     const after = readCpuTicks(process.pid);
     expect(after.user + after.system).toBeGreaterThan(before.user + before.system);
-    expect(clockTicksPerSecond()).toBeGreaterThan(0);
+    // USER_HZ from the auxiliary vector turns ticks into seconds: 150 ms of busy work.
+    const seconds =
+      (after.user + after.system - before.user - before.system) / clockTicksPerSecond();
+    expect(seconds).toBeGreaterThan(0.05);
+    expect(seconds).toBeLessThan(5);
     const rss = readRssBytes(process.pid);
     expect(rss).toBeGreaterThan(1024 * 1024);
     const sampler = createRssSampler(process.pid, 10);
