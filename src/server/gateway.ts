@@ -21,6 +21,7 @@ import { bodyLimitBytes } from "./read-body.js";
 import { createReadiness } from "./readiness.js";
 import { createReflectionServices } from "./reflection-service.js";
 import { rpcInputErrorInterceptor } from "./screen-rpc-request.js";
+import { STATE_FILE_NAME } from "./startup-dirs.js";
 
 /** GatewayOptions configure one gateway process. */
 export interface GatewayOptions {
@@ -63,7 +64,7 @@ const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
   const engine = await createEngine({
-    stateStore: createFileStateStore(join(options.dataDir, "kms-state.json")),
+    stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
     backends: { local: localBackendFactory },
     defaultKeyDir: join(options.dataDir, "keys"),
     log,

@@ -228,7 +228,8 @@ describe("lifecycle deadlines", slow, () => {
     const ms = Date.now() - started;
     socket.destroy();
     console.info(`exited ${code} ${ms} ms after SIGTERM with a request in flight`);
-    expect(code).not.toBeNull();
+    // The listener cuts the stuck request at the drain deadline, so close() completes.
+    expect(code).toBe(0);
     // Well before the listener's own 10 s grace.
     expect(ms).toBeLessThan(300 + 1000 + 2000);
   });

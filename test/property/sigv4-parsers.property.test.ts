@@ -11,24 +11,16 @@ import {
 import { parseAmzDate, parseSigV4Auth } from "../../src/auth/parse-sigv4-auth.js";
 import { encodeRfc3986, percentDecode } from "../../src/auth/percent-encoding.js";
 import { expectFast, fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
-import { noise, unreservedChar, wellFormedText, wirePathSegment } from "./wire-arbitraries.js";
+import {
+  noise,
+  PARSE_REASONS,
+  unreservedChar,
+  wellFormedText,
+  wirePathSegment,
+} from "./wire-arbitraries.js";
 
 // The SigV4 parsers read bytes an unauthenticated caller chooses. Each must answer (a value,
 // undefined, or a short reason), never throw, and agree with an independent reading.
-
-/** The reasons parseSigV4Auth may give: short, fixed, and never an echo of the input. */
-const PARSE_REASONS = new Set([
-  "malformed presigned URL",
-  "malformed authorization header",
-  "multiple authentication methods",
-  "authentication required",
-  "unsupported signature algorithm",
-  "invalid presigned URL expiry",
-  "host header must be signed",
-  "missing x-amz-date",
-  "malformed x-amz-date",
-  "credential date does not match x-amz-date",
-]);
 
 const RFC3986_ENCODED = /^(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*$/;
 const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;

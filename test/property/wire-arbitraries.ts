@@ -65,3 +65,17 @@ export const noise = (maxLength = 40) =>
     ),
     maxLength,
   });
+
+/** The reasons parseSigV4Auth may give: short, fixed, and never an echo of the input. */
+export const PARSE_REASONS = new Set([
+  "malformed presigned URL",
+  "malformed authorization header",
+  "multiple authentication methods",
+  "authentication required",
+  "unsupported signature algorithm",
+  "invalid presigned URL expiry",
+  "host header must be signed",
+  "missing x-amz-date",
+  "malformed x-amz-date",
+  "credential date does not match x-amz-date",
+]);
