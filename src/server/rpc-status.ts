@@ -10,6 +10,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { readWholeEnvelope } from "./whole-envelope.js";
 
 /** RpcProtocol is the wire protocol of an RPC request. */
 export type RpcProtocol = "connect" | "grpc" | "grpc-web";
@@ -118,7 +119,7 @@ function statusAfterBody(
       return status === null || status === undefined ? "unknown" : grpcCodeName(status);
     }
     case "grpc-web": {
-      const frame = envelopeOf(last);
+      const frame = readWholeEnvelope(last);
       if (frame === undefined || frame.flags !== trailerFlag) {
         return response.status === 200 ? "unknown" : codeNameOfHttpStatus(response.status);
       }
@@ -128,7 +129,7 @@ function statusAfterBody(
       if (response.status !== 200) {
         return errorCodeOfJson(Buffer.concat(unaryError)) ?? codeNameOfHttpStatus(response.status);
       }
-      const frame = envelopeOf(last);
+      const frame = readWholeEnvelope(last);
       if (frame !== undefined && (frame.flags & endStreamFlag) === endStreamFlag) {
         try {
           const end = JSON.parse(Buffer.from(frame.data).toString("utf8")) as {
@@ -142,16 +143,6 @@ function statusAfterBody(
       return "ok";
     }
   }
-}
-
-/** envelopeOf reads one whole envelope (5-byte prefix, then data) from a chunk. */
-function envelopeOf(
-  chunk: Uint8Array | undefined,
-): { flags: number; data: Uint8Array } | undefined {
-  if (chunk === undefined || chunk.byteLength < 5) return undefined;
-  const length = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).readUInt32BE(1);
-  if (chunk.byteLength !== 5 + length) return undefined;
-  return { flags: chunk[0] as number, data: chunk.subarray(5) };
 }
 
 function errorCodeOfJson(bytes: Uint8Array): string | undefined {

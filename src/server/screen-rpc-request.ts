@@ -10,7 +10,7 @@ import {
   createContextValues,
   type Interceptor,
 } from "@connectrpc/connect";
-import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { encodeEnvelope, type UniversalServerRequest } from "@connectrpc/connect/protocol";
 import {
   checkRequestJson,
   FORBIDDEN_MAP_KEY,
@@ -19,6 +19,7 @@ import {
 import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
 import { errorCodeHeader } from "../service/connect-error-from-kms.js";
 import { bodyLimitBytes } from "./read-body.js";
+import { readWholeEnvelope } from "./whole-envelope.js";
 
 /** supportedEncodings are the request compressions Connect and gRPC callers may use. */
 export const supportedEncodings = ["gzip", "br"] as const;
@@ -148,7 +149,7 @@ export async function screenRpcRequest(
     contextValues.set(rpcInputErrorKey, verdict.error);
     verdict = { message: emptyMessage(json) };
   }
-  const plain = framing === "connect" ? verdict.message : envelope(verdict.message);
+  const plain = framing === "connect" ? verdict.message : encodeEnvelope(0, verdict.message);
   header.set("content-length", String(plain.byteLength));
   return { ...request, header, contextValues, body: oneChunk(plain) };
 }
@@ -203,18 +204,14 @@ async function screenBody(
 
 /** unframe reads the one length-prefixed frame of a unary gRPC or gRPC-Web body. */
 function unframe(body: Uint8Array): [compressed: boolean, payload: Uint8Array] {
-  if (body.byteLength < 5) {
+  const frame = readWholeEnvelope(body);
+  if (frame === undefined) {
     throw invalid("malformed gRPC body: a unary call takes exactly one whole frame");
   }
-  const flags = body[0] as number;
-  const length = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1);
-  if (body.byteLength - 5 !== length) {
-    throw invalid("malformed gRPC body: a unary call takes exactly one whole frame");
-  }
-  if ((flags & ~1) !== 0) {
+  if ((frame.flags & ~1) !== 0) {
     throw invalid("malformed gRPC frame: unknown flags");
   }
-  return [(flags & 1) === 1, body.subarray(5)];
+  return [(frame.flags & 1) === 1, frame.data];
 }
 
 const gunzip = promisify(zlib.gunzip);
@@ -347,14 +344,6 @@ function findForbiddenMapKey(
 
 function emptyMessage(json: boolean): Uint8Array {
   return json ? new TextEncoder().encode("{}") : new Uint8Array(0);
-}
-
-/** envelope frames one uncompressed message for gRPC or gRPC-Web. */
-function envelope(message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + message.byteLength);
-  new DataView(out.buffer).setUint32(1, message.byteLength);
-  out.set(message, 5);
-  return out;
 }
 
 function invalid(message: string): ConnectError {
