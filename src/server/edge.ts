@@ -17,6 +17,7 @@ import { type Caller, callerKey } from "../service/caller.js";
 import type { AccessLog, AccessProtocol } from "./access-log.js";
 import type { Logger } from "./logger.js";
 import type { PreauthBudget } from "./preauth-budget.js";
+import { lingerOnClose } from "./linger-close.js";
 import { type BodyReadResult, discardBody, readBody, restOfBody } from "./read-body.js";
 import type { Readiness } from "./readiness.js";
 import { requestIdOf } from "./request-id.js";
@@ -453,7 +454,7 @@ async function settleUnreadBody(ex: Exchange): Promise<void> {
 /**
  * closeAfterUnreadBody makes sure a body the gateway will not read does not keep its
  * connection or stream: HTTP/1.1 answers with `Connection: close` and the socket is
- * closed after the answer (a client still sending gets no more reading); HTTP/2 resets
+ * closed after the answer and a bounded lingering read (lingerOnClose); HTTP/2 resets
  * the stream with NO_ERROR once the answer is sent (RFC 9113 §8.1).
  */
 function closeAfterUnreadBody(ex: Exchange): void {
@@ -461,12 +462,9 @@ function closeAfterUnreadBody(ex: Exchange): void {
   if (bodyArrived(req)) return;
   if (req.httpVersionMajor === 1) {
     if (!res.headersSent) res.setHeader("Connection", "close");
-    const socket = req.socket;
-    res.once("finish", () => {
-      socket.end();
-      // A client that never reads our FIN must not keep the socket either.
-      setTimeout(() => socket.destroy(), 1_000).unref();
-    });
+    // Closed after the answer, but read (and thrown away) for a bounded while first, so
+    // a client still sending its body reads the answer instead of a reset.
+    lingerOnClose(req.socket);
     return;
   }
   // Node's compatibility layer ends every response with trailers (empty, or gRPC's

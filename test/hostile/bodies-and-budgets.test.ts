@@ -1,3 +1,4 @@
+import net from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import {
@@ -137,6 +138,42 @@ describe("oversized bodies", () => {
     expectRefused(ex, { jsonWhenAnswered: true });
     expect(ex.responses.length).toBe(1);
     expect(ex.closedByServer).toBe(true);
+  });
+});
+
+describe("refusals reach clients still sending", () => {
+  // A socket closed with unread bytes in its receive buffer sends a reset; a client
+  // still writing its body then fails its write and loses the answer it had not read.
+  // The gateway half-closes and holds the socket for a while (lingerOnClose) instead.
+  it("a client that sends 8 MiB unsigned and reads late still reads its 401", async () => {
+    const bodyBytes = 8 * MiB;
+    const outcome = await new Promise<{ received: string }>((resolve) => {
+      const socket = net.connect(gw.port, "127.0.0.1");
+      let received = "";
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString("latin1");
+      });
+      // The close that ends the wait may be a reset: the answer was read before it.
+      socket.on("error", () => {});
+      socket.on("connect", () => {
+        socket.pause();
+        const head = rawRequest("POST", restPath, {
+          "content-type": "application/json",
+          "content-length": String(bodyBytes),
+          ...hashedBadAuth(),
+        });
+        socket.write(head);
+        socket.write(Buffer.alloc(bodyBytes, 0x20));
+        // Read only after the gateway has answered and closed its side.
+        setTimeout(() => socket.resume(), 300);
+      });
+      socket.on("close", () => resolve({ received }));
+      setTimeout(() => {
+        socket.destroy();
+      }, answerBoundMs).unref();
+    });
+    expect(outcome.received).toMatch(/^HTTP\/1\.1 401 /);
+    expect(outcome.received).toMatch(/\r\nconnection: close\r\n/i);
   });
 });
 
