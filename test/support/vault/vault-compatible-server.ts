@@ -199,7 +199,8 @@ export async function startVaultCompatibleServer(
         path: record.path,
         query: url.searchParams,
         body,
-        list: url.searchParams.get("list") === "true",
+        // Vault parses `list` as a Go boolean: node-vault sends `?list=1`.
+        list: ["1", "t", "T", "true", "TRUE", "True"].includes(url.searchParams.get("list") ?? ""),
       };
       // "Login With AppRole" (api-docs/auth/approle.mdx): unauthenticated.
       const login = /^auth\/([^/]+)\/login$/.exec(record.path);
