@@ -38,10 +38,19 @@ async function engineWith(
       },
     },
   });
-  // An open derives the key with scrypt, which a loaded machine may slow past
-  // a tight deadline: tests give the hanging phase, not the set-up, 1 s.
+  // An open derives the key with scrypt, which a loaded machine may slow past a
+  // tight deadline (measured: over 3 s while CI shared two cores with other runs).
+  // The set-up is not what these tests check, so a start that missed its deadline
+  // is tried again; the hanging phase after it is what is timed.
   await engine.configure({ ...LOCAL_CONFIG, timeoutSeconds, enableCache: false });
-  await engine.start();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await engine.start();
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
   return {
     engine,
     store: backends.storeFor(KEY_DIR),
