@@ -1,8 +1,8 @@
+import type { PolicyDocument } from "./policy-document.js";
+
 /**
  * Identity is the verified caller, as a plain value handed from the HTTP edge to handlers.
- *
- * Policies are not part of it yet: an identities/policy file will add an optional field here
- * and a CredentialStore that reads it, without changing how requests are verified.
+ * Identities from an identities file carry their policies; the root identity needs none.
  */
 export interface Identity {
   /** A display name for logs and audit; never a secret. */
@@ -11,6 +11,8 @@ export interface Identity {
   readonly accessKey: string;
   /** The root identity (RUSTFS_ACCESS_KEY) may do everything. */
   readonly root: boolean;
+  /** What the identity may do (evaluatePolicies); absent for root. */
+  readonly policies?: readonly PolicyDocument[];
 }
 
 /** createRootIdentity returns the identity of the root credentials, which may do everything. */
