@@ -31,6 +31,9 @@ export const MAX_DRAIN_TIMEOUT_MS = 3_600_000;
 
 /** cliUsage is the text of `--help`; the README repeats it. */
 export const cliUsage = `Usage: npm start -- [options]
+       kms-gateway serve [options]
+       kms-gateway <command> ...   (a client: status, key list, datakey generate…;
+                                    \`kms-gateway help\` lists them)
 
 Options (each also read from the environment variable in brackets; flags win):
   --address HOST:PORT   listen address [KMS_GATEWAY_ADDRESS] (default 127.0.0.1:9000)

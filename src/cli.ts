@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createStaticCredentialStore, rootCredentialsFromEnv } from "./auth/credential-store.js";
 import { createRootIdentity } from "./auth/identity.js";
+import { isClientInvocation, runClientCli } from "./cli/client-cli.js";
 import { type CliOptions, cliUsage, parseCliOptions } from "./cli-options.js";
 import { isKmsError } from "./engine/errors.js";
 import type { KmsConfigPatch, KmsEngine } from "./engine/types.js";
@@ -17,11 +18,11 @@ import { holdStartupKeyDir, openDataDir } from "./server/startup-dirs.js";
  * closed, exit code 0; past the drain deadline it exits 1 anyway). Any start-up
  * failure is one JSON log line and exit code 1, before anything listens.
  */
-async function main(): Promise<void> {
+async function serve(argv: string[]): Promise<void> {
   const log = createLogger();
   let options: CliOptions;
   try {
-    options = parseCliOptions(process.argv.slice(2), process.env);
+    options = parseCliOptions(argv, process.env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${cliUsage}`);
     process.exit(2);
@@ -156,8 +157,25 @@ async function configureOnFirstStart(
   }
 }
 
-main().catch((err: unknown) => {
-  // One JSON line like every other, so log collectors see why it stopped.
-  createLogger()("error", `kms-gateway cannot start: ${startupFailure(err)}`);
-  process.exit(1);
-});
+/**
+ * The bin is a client when its first word is a client command (`kms-gateway key
+ * list`), and the server otherwise: `kms-gateway serve [flags]`, or flags alone as
+ * `npm start` runs it.
+ */
+const argv = process.argv.slice(2);
+if (isClientInvocation(argv)) {
+  // `kms-gateway key list | head`: a reader that stops early is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  runClientCli(argv).then((code) => {
+    process.exitCode = code;
+  });
+} else {
+  serve(argv[0] === "serve" ? argv.slice(1) : argv).catch((err: unknown) => {
+    // One JSON line like every other, so log collectors see why it stopped.
+    createLogger()("error", `kms-gateway cannot start: ${startupFailure(err)}`);
+    process.exit(1);
+  });
+}

@@ -64,7 +64,7 @@ describe("buf curl through server reflection", () => {
 
   it("calls an RPC with signed headers, as the README shows", async () => {
     const url = `${gw.url}/kms.admin.v1.KmsAdminService/CreateKey`;
-    const { stdout: headers } = await run("npm", ["run", "-s", "sigv4-headers", "--", url], {
+    const { stdout: headers } = await run("npm", ["run", "-s", "kms", "--", "sign", url], {
       cwd: root,
       env: gatewayEnv(),
     });
