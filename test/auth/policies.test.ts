@@ -109,6 +109,14 @@ describe("parsePolicyDocument", () => {
 
 describe("evaluatePolicies", () => {
   // Each canned policy × every action: what it allows on key app-1 (or on the service).
+  const keyUser: KmsAction[] = [
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:ReEncrypt",
+    "kms:DescribeKey",
+  ];
   const expected: Record<string, KmsAction[]> = {
     consoleAdmin: [...KMS_ACTIONS],
     KMSKeyAdministrator: [
@@ -123,22 +131,8 @@ describe("evaluatePolicies", () => {
       "kms:UntagResource",
       "kms:UpdateKeyDescription",
     ],
-    KMSKeyUser: [
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:Decrypt",
-      "kms:Encrypt",
-      "kms:ReEncrypt",
-      "kms:DescribeKey",
-    ],
-    "KMSKeyUser:app-*": [
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:Decrypt",
-      "kms:Encrypt",
-      "kms:ReEncrypt",
-      "kms:DescribeKey",
-    ],
+    KMSKeyUser: keyUser,
+    "KMSKeyUser:app-*": keyUser,
     KMSAuditor: ["kms:ListKeys", "kms:DescribeKey", "kms:ReadConfig"],
   };
   for (const [name, allowed] of Object.entries(expected)) {
