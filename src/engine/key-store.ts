@@ -4,6 +4,7 @@ import { isKmsError, KmsError } from "./errors.js";
 import { describeFailure, type EngineLog } from "./guard-backend.js";
 import { sealKeyMaterial, unsealKeyMaterial } from "./key-material.js";
 import { createKeyedMutex } from "./mutex.js";
+import { createSingleFlight } from "./single-flight.js";
 
 /**
  * KeyStore is the engine's view of one opened backend: it reads keys through
@@ -65,6 +66,8 @@ const versionsOf = (key: StoredKey) => key.versions.map((v) => v.version);
 export function createKeyStore(options: KeyStoreOptions): KeyStore {
   const { backend, kek, cache, now, log } = options;
   const locks = createKeyedMutex();
+  // Concurrent misses of one key share one backend read (contract §7).
+  const flights = createSingleFlight<StoredKey | null>();
 
   // Call only while holding the key's lock.
   async function destroyLocked(key: StoredKey): Promise<void> {
@@ -95,19 +98,24 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       return null;
     }
     // Fill the cache under the key's lock: a write to the same key cannot then
-    // slip between our read and our fill and leave a stale entry behind.
-    return locks.run(keyId, async () => {
-      const again = cache.getKey(keyId);
-      if (again !== undefined && !isDue(again, now())) return again;
-      const key = await backend.get(keyId);
-      if (key === null) return null;
-      if (isDue(key, now())) {
-        await destroyLocked(key);
-        return null;
-      }
-      cache.putKey(key);
-      return key;
-    });
+    // slip between our read and our fill and leave a stale entry behind. A
+    // flight joined later was queued behind every write that had finished by
+    // then, so what it returns is never older than what the joiner could see.
+    return flights.run(keyId, () =>
+      locks.run(keyId, async () => {
+        // A write or another fill may have filled it while we waited for the lock.
+        const again = cache.peekKey(keyId);
+        if (again !== undefined && !isDue(again, now())) return again;
+        const key = await backend.get(keyId);
+        if (key === null) return null;
+        if (isDue(key, now())) {
+          await destroyLocked(key);
+          return null;
+        }
+        cache.putKey(key);
+        return key;
+      }),
+    );
   }
 
   async function create(key: StoredKey, material: Buffer): Promise<void> {
