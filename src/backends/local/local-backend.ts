@@ -6,7 +6,7 @@ import { acquireDirLock } from "./dir-lock.js";
 import { errnoCode } from "./errno-code.js";
 import { decodeKeyRecord, encodeKeyRecord } from "./key-record.js";
 import { openNoFollow } from "./open-no-follow.js";
-import { preparePrivateDirectory } from "./private-directory.js";
+import { describeErrno, preparePrivateDirectory } from "./private-directory.js";
 import { createSortedIdIndex, type SortedIdIndex } from "./sorted-id-index.js";
 import {
   fsyncDirectory,
@@ -196,9 +196,16 @@ function enqueue<T>(state: KeyDirState, name: string, task: () => Promise<T>): P
   return result;
 }
 
+/**
+ * toBackendError maps a failure to BACKEND_ERROR. A file-system error adds its
+ * reason ("no space left on device (ENOSPC)", "read-only file system (EROFS)"),
+ * so the 500 a caller gets says what an operator must fix; the reason is
+ * derived from the errno code alone, never from a path or file content.
+ */
 function toBackendError(error: unknown, message: string): KmsError {
   if (error instanceof KmsError) return error;
-  return new KmsError("BACKEND_ERROR", message, { cause: error });
+  const reason = errnoCode(error) === undefined ? "" : `: ${describeErrno(error)}`;
+  return new KmsError("BACKEND_ERROR", `${message}${reason}`, { cause: error });
 }
 
 function createHandle(state: KeyDirState, onClose: () => Promise<void>): KeyBackend {
