@@ -2,6 +2,13 @@ import { describeFailure, type EngineLog } from "./guard-backend.js";
 import type { KeyStore } from "./key-store.js";
 
 const SWEEP_PAGE_SIZE = 100;
+/**
+ * FULL_SCAN_PAGE_PAUSE_MS paces a full scan: it rests this long between pages
+ * of SWEEP_PAGE_SIZE keys, so reading 100,000 key files (at start, then
+ * hourly) takes about a minute longer but leaves the file system and the
+ * event loop to requests instead of competing with them at full speed.
+ */
+export const FULL_SCAN_PAGE_PAUSE_MS = 50;
 
 /**
  * sweepDueDeletions destroys the keys pending deletion whose date has passed
@@ -34,6 +41,7 @@ export async function sweepDueDeletions(
     const last = page.ids.at(-1);
     if (!page.more || last === undefined) break;
     after = last;
+    await new Promise((resolve) => setTimeout(resolve, FULL_SCAN_PAGE_PAUSE_MS));
   }
   if (!cancelled()) store.deadlines.fullScanDone(startedAt);
   return destroyed;
