@@ -1,14 +1,32 @@
 import type { StoredKey } from "./backend.js";
 
 /**
+ * CacheStats counts what a KeyCache did since it was made: lookups answered
+ * (`hits`) and not (`misses`), entries dropped for the size bound or their TTL
+ * (`evictions`; removals and clears are not evictions), and the entries held
+ * now, metadata and material together.
+ */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  entries: number;
+}
+
+/**
  * KeyCache caches key metadata (StoredKey) and unsealed key material per
  * (key id, version), each bounded to `maxKeys` entries (least recently used
  * evicted first) and expiring `ttlSeconds` after being stored (contract §7).
  * Material leaving the cache (eviction, expiry, removal, clear) is zero-filled.
  */
 export interface KeyCache {
-  /** getKey returns the cached metadata of a key, or undefined. */
+  /** getKey returns the cached metadata of a key, or undefined; counted as a hit or a miss. */
   getKey(keyId: string): StoredKey | undefined;
+  /**
+   * peekKey is getKey without counting: for a second look at the same lookup
+   * (after waiting for a lock), which must not count as a second miss.
+   */
+  peekKey(keyId: string): StoredKey | undefined;
   /** putKey stores a key's metadata; call it after every write so changes show at once. */
   putKey(key: StoredKey): void;
   /** removeKey drops a key's metadata and the material of the given versions. */
@@ -26,6 +44,8 @@ export interface KeyCache {
   prune(): void;
   /** size tells how many entries each part holds. */
   size(): { keys: number; materials: number };
+  /** stats returns the counts since the cache was made (a disabled cache counts nothing). */
+  stats(): CacheStats;
 }
 
 /** KeyCacheOptions configures createKeyCache. */
@@ -46,6 +66,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
   if (!options.enabled) {
     return {
       getKey: () => undefined,
+      peekKey: () => undefined,
       putKey: () => {},
       removeKey: () => {},
       getMaterial: () => undefined,
@@ -55,24 +76,41 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
       clear: () => {},
       prune: () => {},
       size: () => ({ keys: 0, materials: 0 }),
+      stats: () => ({ hits: 0, misses: 0, evictions: 0, entries: 0 }),
     };
   }
   const ttlMs = options.ttlSeconds * 1000;
-  const keys = createLru<StoredKey>(options.maxKeys, ttlMs, options.now, () => {});
-  const materials = createLru<Buffer>(options.maxKeys, ttlMs, options.now, (material) => {
-    material.fill(0);
-  });
+  const counts = { hits: 0, misses: 0, evictions: 0 };
+  const evicted = () => {
+    counts.evictions++;
+  };
+  const keys = createLru<StoredKey>(options.maxKeys, ttlMs, options.now, () => {}, evicted);
+  const materials = createLru<Buffer>(
+    options.maxKeys,
+    ttlMs,
+    options.now,
+    (material) => {
+      material.fill(0);
+    },
+    evicted,
+  );
+  function counted<V>(value: V | undefined): V | undefined {
+    if (value === undefined) counts.misses++;
+    else counts.hits++;
+    return value;
+  }
   // "#" cannot occur in a key id, so this is unambiguous.
   const materialKey = (keyId: string, version: number) => `${keyId}#${version}`;
   return {
-    getKey: (keyId) => keys.get(keyId),
+    getKey: (keyId) => counted(keys.get(keyId)),
+    peekKey: (keyId) => keys.get(keyId),
     putKey: (key) => keys.set(key.keyId, key),
     removeKey(keyId, versions) {
       keys.delete(keyId);
       for (const version of versions) materials.delete(materialKey(keyId, version));
     },
     getMaterial(keyId, version) {
-      const material = materials.get(materialKey(keyId, version));
+      const material = counted(materials.get(materialKey(keyId, version)));
       return material === undefined ? undefined : Buffer.from(material);
     },
     putMaterial: (keyId, version, material) => materials.set(materialKey(keyId, version), material),
@@ -85,6 +123,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
       materials.prune();
     },
     size: () => ({ keys: keys.size(), materials: materials.size() }),
+    stats: () => ({ ...counts, entries: keys.size() + materials.size() }),
   };
 }
 
@@ -104,6 +143,7 @@ function createLru<V>(
   ttlMs: number,
   now: () => Date,
   onLeave: (value: V) => void,
+  onEvict: () => void,
 ): Lru<V> {
   const entries = new Map<string, Entry<V>>();
   function drop(key: string): void {
@@ -112,12 +152,16 @@ function createLru<V>(
     entries.delete(key);
     onLeave(entry.value);
   }
+  function evict(key: string): void {
+    if (entries.has(key)) onEvict();
+    drop(key);
+  }
   return {
     get(key) {
       const entry = entries.get(key);
       if (entry === undefined) return undefined;
       if (entry.expiresAt <= now().getTime()) {
-        drop(key);
+        evict(key);
         return undefined;
       }
       entries.delete(key);
@@ -131,7 +175,7 @@ function createLru<V>(
       entries.set(key, { value, expiresAt: now().getTime() + ttlMs });
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next().value as string;
-        drop(oldest);
+        evict(oldest);
       }
     },
     delete: drop,
@@ -140,7 +184,7 @@ function createLru<V>(
     },
     prune() {
       const time = now().getTime();
-      for (const [key, entry] of [...entries]) if (entry.expiresAt <= time) drop(key);
+      for (const [key, entry] of [...entries]) if (entry.expiresAt <= time) evict(key);
     },
     size: () => entries.size,
   };

@@ -287,6 +287,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         backendType: config?.backend.backendType ?? null,
         healthy: status === "Running",
         configSummary: config === null ? null : configSummary(config),
+        cacheStats: runtime === null ? null : runtime.cacheStats(),
       };
     },
 

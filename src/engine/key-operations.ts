@@ -84,20 +84,22 @@ export async function listKeys(ctx: KeyContext, input: ListKeysInput): Promise<K
   // A limit of 0 asks for nothing, and this empty page is all of it: saying
   // `truncated` with no next_marker to go on made "while truncated" loops
   // restart from the first page for ever (truncated ⇒ next_marker, always).
-  if (limit === 0) return { keys: [], truncated: false, nextMarker: null };
+  if (limit === 0) return { keys: [], truncated: false, nextMarker: null, unreadableKeyIds: [] };
   const page = await ctx.store.list(marker, limit);
+  const unreadableKeyIds: string[] = [];
   const keys = await mapBounded(page.ids, LIST_CONCURRENCY, async (id) => {
     try {
       return await ctx.store.load(id);
     } catch (error) {
       // One unreadable key must not hide every other key on its page (the
-      // reference server's weakness): it is left out and logged; describing
-      // it still reports the failure.
+      // reference server's weakness): it is left out, named in
+      // unreadable_key_ids and logged; describing it still reports the failure.
       if (!isKmsError(error, "BACKEND_ERROR")) throw error;
       ctx.log("warn", "listing skipped an unreadable key", {
         keyId: id,
         error: describeFailure(error),
       });
+      unreadableKeyIds.push(id);
       return null;
     }
   });
@@ -109,6 +111,8 @@ export async function listKeys(ctx: KeyContext, input: ListKeysInput): Promise<K
       .map((key) => ({ keyId: key.keyId, description: key.description, keyState: key.keyState })),
     truncated: page.more && last !== undefined,
     nextMarker: page.more && last !== undefined ? last : null,
+    // The workers finish in any order; the page's ids are ascending, so these are too.
+    unreadableKeyIds: unreadableKeyIds.sort(),
   };
 }
 

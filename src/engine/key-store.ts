@@ -1,9 +1,11 @@
 import type { KeyBackend, StoredKey } from "./backend.js";
 import type { KeyCache } from "./cache.js";
+import { createDeadlineIndex, type DeadlineIndex } from "./deadline-index.js";
 import { isKmsError, KmsError } from "./errors.js";
 import { describeFailure, type EngineLog } from "./guard-backend.js";
 import { sealKeyMaterial, unsealKeyMaterial } from "./key-material.js";
 import { createKeyedMutex } from "./mutex.js";
+import { createSingleFlight } from "./single-flight.js";
 
 /**
  * KeyStore is the engine's view of one opened backend: it reads keys through
@@ -14,6 +16,10 @@ import { createKeyedMutex } from "./mutex.js";
  */
 export interface KeyStore {
   readonly cache: KeyCache;
+  /** deadlines knows the deletion dates of the keys pending deletion this store has seen. */
+  readonly deadlines: DeadlineIndex;
+  /** now is the store's clock. */
+  now(): Date;
   /** load returns a key, or null when it does not exist or its deletion date has passed. */
   load(keyId: string): Promise<StoredKey | null>;
   /**
@@ -65,10 +71,16 @@ const versionsOf = (key: StoredKey) => key.versions.map((v) => v.version);
 export function createKeyStore(options: KeyStoreOptions): KeyStore {
   const { backend, kek, cache, now, log } = options;
   const locks = createKeyedMutex();
+  // Every key read from or written to the backend passes through `deadlines`,
+  // so after one full scan the sweep needs to visit only the keys due.
+  const deadlines = createDeadlineIndex();
+  // Concurrent misses of one key share one backend read (contract §7).
+  const flights = createSingleFlight<StoredKey | null>();
 
   // Call only while holding the key's lock.
   async function destroyLocked(key: StoredKey): Promise<void> {
     await backend.destroy(key.keyId);
+    deadlines.forget(key.keyId);
     cache.removeKey(key.keyId, versionsOf(key));
     log("info", "key destroyed after its deletion date", { keyId: key.keyId });
   }
@@ -76,7 +88,12 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   async function destroyIfDue(keyId: string): Promise<boolean> {
     return locks.run(keyId, async () => {
       const key = await backend.get(keyId);
-      if (key === null || !isDue(key, now())) return false;
+      if (key === null) {
+        deadlines.forget(keyId);
+        return false;
+      }
+      deadlines.note(key);
+      if (!isDue(key, now())) return false;
       await destroyLocked(key);
       return true;
     });
@@ -90,24 +107,31 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     }
     if (!options.cacheEnabled) {
       const key = await backend.get(keyId);
+      if (key !== null) deadlines.note(key);
       if (key === null || !isDue(key, now())) return key;
       await destroyIfDue(keyId);
       return null;
     }
     // Fill the cache under the key's lock: a write to the same key cannot then
-    // slip between our read and our fill and leave a stale entry behind.
-    return locks.run(keyId, async () => {
-      const again = cache.getKey(keyId);
-      if (again !== undefined && !isDue(again, now())) return again;
-      const key = await backend.get(keyId);
-      if (key === null) return null;
-      if (isDue(key, now())) {
-        await destroyLocked(key);
-        return null;
-      }
-      cache.putKey(key);
-      return key;
-    });
+    // slip between our read and our fill and leave a stale entry behind. A
+    // flight joined later was queued behind every write that had finished by
+    // then, so what it returns is never older than what the joiner could see.
+    return flights.run(keyId, () =>
+      locks.run(keyId, async () => {
+        // A write or another fill may have filled it while we waited for the lock.
+        const again = cache.peekKey(keyId);
+        if (again !== undefined && !isDue(again, now())) return again;
+        const key = await backend.get(keyId);
+        if (key === null) return null;
+        deadlines.note(key);
+        if (isDue(key, now())) {
+          await destroyLocked(key);
+          return null;
+        }
+        cache.putKey(key);
+        return key;
+      }),
+    );
   }
 
   async function create(key: StoredKey, material: Buffer): Promise<void> {
@@ -127,6 +151,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         }
         cache.removeKey(key.keyId, versionsOf(key));
         cache.putKey(key);
+        deadlines.note(key);
       });
     } catch (error) {
       material.fill(0);
@@ -147,11 +172,14 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       try {
         await backend.put(next);
       } catch (error) {
-        // The write may or may not have landed: forget what we knew.
+        // The write may or may not have landed: forget what we knew, but keep a
+        // deadline it may have set (the sweep re-reads the key before acting).
         cache.removeKey(keyId, []);
+        if (next.keyState === "PendingDeletion") deadlines.note(next);
         throw error;
       }
       cache.putKey(next);
+      deadlines.note(next);
       return next;
     });
   }
@@ -168,6 +196,8 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
 
   return {
     cache,
+    deadlines,
+    now,
     load,
     create,
     update,

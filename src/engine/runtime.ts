@@ -1,5 +1,5 @@
 import type { BackendFactory } from "./backend.js";
-import { createKeyCache } from "./cache.js";
+import { type CacheStats, createKeyCache } from "./cache.js";
 import { withDeadline } from "./deadline.js";
 import { sweepDueDeletions } from "./deletion-sweep.js";
 import { KmsError } from "./errors.js";
@@ -26,6 +26,8 @@ export interface Runtime {
   startSweeper(intervalMs: number): void;
   /** clearCache empties the cache and zero-fills cached key bytes. */
   clearCache(): void;
+  /** cacheStats returns the cache's counts since this runtime opened. */
+  cacheStats(): CacheStats;
   /** retire stops new calls and the sweeper, then closes the backend once calls in flight finish. */
   retire(): Promise<void>;
 }
@@ -150,6 +152,7 @@ function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runt
       background();
     },
     clearCache: () => store.cache.clear(),
+    cacheStats: () => store.cache.stats(),
     retire() {
       if (retiring !== null) return retiring;
       if (timer !== null) clearInterval(timer);

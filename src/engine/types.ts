@@ -112,12 +112,22 @@ export interface ConfigSummary {
   backendSummary: BackendSummary;
 }
 
+/** CacheStatsView counts the running service's cache hits, misses and evictions, and its entries now. */
+export interface CacheStatsView {
+  hits: number;
+  misses: number;
+  evictions: number;
+  entries: number;
+}
+
 /** StatusView answers GET /kms/status. */
 export interface StatusView {
   status: ServiceStatus;
   backendType: BackendType | null;
   healthy: boolean;
   configSummary: ConfigSummary | null;
+  /** The running service's cache counts, or null while it is not running. */
+  cacheStats: CacheStatsView | null;
 }
 
 /** ConfigView answers GET /kms/config. */
@@ -160,6 +170,8 @@ export interface KeyListPage {
   keys: { keyId: string; description: string | null; keyState: KeyState }[];
   truncated: boolean;
   nextMarker: string | null;
+  /** Ids on this page whose stored record could not be read; left out of `keys`. */
+  unreadableKeyIds: string[];
 }
 
 /** GenerateDataKeyInput asks for a data key. `keySpec` accepts `AES_256`, `AES_128`, `Aes256`, `Aes128`. */

@@ -57,6 +57,7 @@ export function createKmsAdminService(
           configSummary: status.configSummary
             ? configSummaryMessage(status.configSummary)
             : undefined,
+          cacheStats: status.cacheStats ?? undefined,
         };
       }),
     getConfig: (_req, ctx) =>
@@ -87,6 +88,7 @@ export function createKmsAdminService(
           keys: keyListEntryMessages(page),
           truncated: page.truncated,
           nextMarker: page.nextMarker ?? undefined,
+          unreadableKeyIds: page.unreadableKeyIds,
         };
       }),
     describeKey: (req, ctx) =>

@@ -254,6 +254,7 @@ describe("local backend", () => {
     const backend = await open();
     await backend.create(sampleKey("indexed"));
     const readdir = vi.spyOn(fsp, "readdir");
+    const opendir = vi.spyOn(fsp, "opendir");
     // A file that appears behind the backend's back is not seen, proving the listing is not a scan.
     await fsp.writeFile(join(keyDir, `sneaky${KEY_FILE_SUFFIX}`), "{}");
     for (let i = 0; i < 5; i++) {
@@ -261,6 +262,7 @@ describe("local backend", () => {
     }
     expect(await backend.list("indexed", 100)).toEqual({ ids: [], more: false });
     expect(readdir).not.toHaveBeenCalled();
+    expect(opendir).not.toHaveBeenCalled();
   });
 
   it("never overwrites a key file, even one that appeared after open", async () => {

@@ -27,16 +27,19 @@ describe("an unreadable key file", () => {
 
       const list = await signedFetch(gw.url, "GET", `${api}/keys`);
       expect(list.status).toBe(200);
-      expect((list.json as { keys: { key_id: string }[] }).keys.map((k) => k.key_id)).toEqual([
-        "alpha",
-        "charlie",
-      ]);
+      const page = list.json as { keys: { key_id: string }[]; unreadable_key_ids: string[] };
+      expect(page.keys.map((k) => k.key_id)).toEqual(["alpha", "charlie"]);
+      // Named, so an operator (and RustFS's console) sees the key exists but cannot be read.
+      expect(page.unreadable_key_ids).toEqual(["bravo"]);
       const bad = await signedFetch(gw.url, "GET", `${api}/keys/bravo`);
       expect(bad.status).toBe(500);
       expect(bad.json).toMatchObject({ code: "InternalError" });
       expect(bad.text).not.toContain("not json");
       expect((await signedFetch(gw.url, "GET", `${api}/keys/charlie`)).status).toBe(200);
       expect(gw.logLines.join("\n")).toContain("listing skipped an unreadable key");
+      // A page without one still carries the field, empty.
+      const clean = await signedFetch(gw.url, "GET", `${api}/keys`, { query: { marker: "bravo" } });
+      expect(clean.json).toMatchObject({ unreadable_key_ids: [] });
     } finally {
       await gw.stop();
     }

@@ -22,6 +22,7 @@ describe("engine lifecycle", () => {
       backendType: null,
       healthy: false,
       configSummary: null,
+      cacheStats: null,
     });
     expect(await engine.configure(LOCAL_CONFIG)).toEqual({
       success: true,

@@ -43,7 +43,8 @@ describe("writeRestJson", () => {
         },
       },
     });
-    // Verbatim from seed/kms-admin-http-api.md, "GET /kms/status", key order included.
+    // Verbatim from seed/kms-admin-http-api.md, "GET /kms/status", key order included,
+    // then the additive cache_stats (unset here, so null).
     expect(JSON.stringify(writeRestJson(GetStatusResponseSchema, msg))).toBe(
       JSON.stringify({
         status: "Running",
@@ -66,6 +67,7 @@ describe("writeRestJson", () => {
             key_path_prefix: "rustfs/kms/keys",
           },
         },
+        cache_stats: null,
       }),
     );
   });
@@ -102,6 +104,7 @@ describe("writeRestJson", () => {
       backend_type: null,
       healthy: false,
       config_summary: null,
+      cache_stats: null,
     });
   });
 
@@ -148,6 +151,7 @@ describe("writeRestJson", () => {
       ],
       truncated: false,
       next_marker: null,
+      unreadable_key_ids: [],
     });
   });
 

@@ -61,6 +61,7 @@ describe("createRestTranscoder: success responses", () => {
       backend_type: null,
       healthy: false,
       config_summary: null,
+      cache_stats: null,
     });
     expect(calls.map((c) => c.method)).toEqual(["getStatus"]);
   });
@@ -280,6 +281,7 @@ describe("createRestTranscoder: request decoding", () => {
       keys: [{ key_id: "k1", description: null, key_state: "Enabled" }],
       truncated: false,
       next_marker: null,
+      unreadable_key_ids: [],
     });
     await send("GET", `${P}/keys`);
     expect(calls[1]?.request).not.toHaveProperty("limit");

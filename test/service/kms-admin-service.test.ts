@@ -136,6 +136,7 @@ describe("createKmsAdminService", () => {
         cacheSummary: { maxKeys: 1024, ttlSeconds: 300, enableMetrics: false },
         backendSummary: { backendType: "local", keyDir: "/k", hasMasterKey: true },
       },
+      cacheStats: { hits: 5, misses: 2, evictions: 1, entries: 3 },
     };
     const service = createKmsAdminService(fakeEngine({ status: () => Promise.resolve(view) }));
     const res = await service.getStatus(
@@ -149,6 +150,7 @@ describe("createKmsAdminService", () => {
         defaultKeyId: undefined,
         backendSummary: { summary: { case: "local", value: { keyDir: "/k", hasMasterKey: true } } },
       },
+      cacheStats: { hits: 5, misses: 2, evictions: 1, entries: 3 },
     });
   });
 });

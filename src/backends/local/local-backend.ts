@@ -1,4 +1,4 @@
-import { constants, type Dirent, promises as fsp } from "node:fs";
+import { constants, promises as fsp } from "node:fs";
 import { join } from "node:path";
 import type { BackendFactory, KeyBackend, StoredKey } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
@@ -6,7 +6,7 @@ import { acquireDirLock } from "./dir-lock.js";
 import { errnoCode } from "./errno-code.js";
 import { decodeKeyRecord, encodeKeyRecord } from "./key-record.js";
 import { openNoFollow } from "./open-no-follow.js";
-import { preparePrivateDirectory } from "./private-directory.js";
+import { describeErrno, preparePrivateDirectory } from "./private-directory.js";
 import { createSortedIdIndex, type SortedIdIndex } from "./sorted-id-index.js";
 import {
   fsyncDirectory,
@@ -111,28 +111,32 @@ function release(realDir: string, entry: OpenKeyDir): void {
   if (entry.refs === 0 && openKeyDirs.get(realDir) === entry) openKeyDirs.delete(realDir);
 }
 
+// Directory entries read per getdents batch at open.
+const READDIR_BATCH = 1024;
+
 async function loadKeyDir(dir: string): Promise<KeyDirState> {
-  let entries: Dirent[];
+  const ids: string[] = [];
+  const temps: string[] = [];
   try {
-    entries = await fsp.readdir(dir, { withFileTypes: true });
+    // Streamed, not readdir(): at 100,000 keys one array of every Dirent
+    // would grow the heap by tens of MB that the process then keeps.
+    for await (const entry of await fsp.opendir(dir, { bufferSize: READDIR_BATCH })) {
+      const name = entry.name;
+      if (isTempFileName(name)) {
+        temps.push(name);
+        continue;
+      }
+      if (!name.endsWith(KEY_FILE_SUFFIX) || !entry.isFile()) continue;
+      const id = name.slice(0, -KEY_FILE_SUFFIX.length);
+      if (KEY_ID_PATTERN.test(id)) ids.push(id);
+    }
   } catch (cause) {
     throw new KmsError("BACKEND_ERROR", `cannot read key directory ${dir}`, { cause });
   }
-  const ids: string[] = [];
-  let removedTemp = false;
   try {
-    for (const entry of entries) {
-      if (isTempFileName(entry.name)) {
-        // A crash between writing and publishing a file leaves these behind.
-        await fsp.rm(join(dir, entry.name), { force: true });
-        removedTemp = true;
-        continue;
-      }
-      if (!entry.isFile() || !entry.name.endsWith(KEY_FILE_SUFFIX)) continue;
-      const id = entry.name.slice(0, -KEY_FILE_SUFFIX.length);
-      if (KEY_ID_PATTERN.test(id)) ids.push(id);
-    }
-    if (removedTemp) await fsyncDirectory(dir);
+    // A crash between writing and publishing a file leaves these behind.
+    for (const name of temps) await fsp.rm(join(dir, name), { force: true });
+    if (temps.length > 0) await fsyncDirectory(dir);
   } catch (cause) {
     throw new KmsError("BACKEND_ERROR", `cannot clean up temp files in key directory ${dir}`, {
       cause,
@@ -196,9 +200,16 @@ function enqueue<T>(state: KeyDirState, name: string, task: () => Promise<T>): P
   return result;
 }
 
+/**
+ * toBackendError maps a failure to BACKEND_ERROR. A file-system error adds its
+ * reason ("no space left on device (ENOSPC)", "read-only file system (EROFS)"),
+ * so the 500 a caller gets says what an operator must fix; the reason is
+ * derived from the errno code alone, never from a path or file content.
+ */
 function toBackendError(error: unknown, message: string): KmsError {
   if (error instanceof KmsError) return error;
-  return new KmsError("BACKEND_ERROR", message, { cause: error });
+  const reason = errnoCode(error) === undefined ? "" : `: ${describeErrno(error)}`;
+  return new KmsError("BACKEND_ERROR", `${message}${reason}`, { cause: error });
 }
 
 function createHandle(state: KeyDirState, onClose: () => Promise<void>): KeyBackend {

@@ -86,6 +86,10 @@ export function describeErrno(error: unknown): string {
       return "read-only file system (EROFS)";
     case "ENOSPC":
       return "no space left on device (ENOSPC)";
+    case "EDQUOT":
+      return "disk quota exceeded (EDQUOT)";
+    case "EIO":
+      return "input/output error (EIO)";
     case "ELOOP":
       return "too many symbolic links (ELOOP)";
     case undefined:

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kms/admin/v1/service.proto.
  */
 export const file_kms_admin_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIVChNTdGFydFNlcnZpY2VSZXF1ZXN0IkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IpUBChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSACIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Qg8KDV9iYWNrZW5kX3R5cGUiEgoQR2V0Q29uZmlnUmVxdWVzdCKvAQoRR2V0Q29uZmlnUmVzcG9uc2USFAoHYmFja2VuZBgBIAEoCUgAiAEBEhUKDWNhY2hlX2VuYWJsZWQYAiABKAgSFgoOY2FjaGVfbWF4X2tleXMYAyABKA0SGQoRY2FjaGVfdHRsX3NlY29uZHMYBCABKA0SGwoOZGVmYXVsdF9rZXlfaWQYBSABKAlIAYgBAUIKCghfYmFja2VuZEIRCg9fZGVmYXVsdF9rZXlfaWQiEwoRQ2xlYXJDYWNoZVJlcXVlc3QiFAoSQ2xlYXJDYWNoZVJlc3BvbnNlIuQBChBDcmVhdGVLZXlSZXF1ZXN0EiAKCWtleV91c2FnZRgBIAEoCUgAUghLZXlVc2FnZYgBARIlCgtkZXNjcmlwdGlvbhgCIAEoCUgBUgtEZXNjcmlwdGlvbogBARI8CgR0YWdzGAMgAygLMigua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlcXVlc3QuVGFnc0VudHJ5UgRUYWdzGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9rZXlfdXNhZ2VCDgoMX2Rlc2NyaXB0aW9uIlQKEUNyZWF0ZUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIvCgxrZXlfbWV0YWRhdGEYAiABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGEiTwoPTGlzdEtleXNSZXF1ZXN0EhIKBWxpbWl0GAEgASgNSACIAQESEwoGbWFya2VyGAIgASgJSAGIAQFCCAoGX2xpbWl0QgkKB19tYXJrZXIieQoQTGlzdEtleXNSZXNwb25zZRIoCgRrZXlzGAEgAygLMhoua21zLmFkbWluLnYxLktleUxpc3RFbnRyeRIRCgl0cnVuY2F0ZWQYAiABKAgSGAoLbmV4dF9tYXJrZXIYAyABKAlIAIgBAUIOCgxfbmV4dF9tYXJrZXIiJAoSRGVzY3JpYmVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJGChNEZXNjcmliZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJsChpTY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSIwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDUgAiAEBQhkKF19wZW5kaW5nX3dpbmRvd19pbl9kYXlzIk4KG1NjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGEiKgoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJMChlDYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSLvAQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBElcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzI7Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWRCCwoJX2tleV9zcGVjIlkKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1wbGFpbnRleHRfa2V5GAIgASgMEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCK0AQoORGVjcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMEk8KEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzIzLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4Cg9EZWNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwyuA4KD0ttc0FkbWluU2VydmljZRJ8CglDb25maWd1cmUSHi5rbXMuYWRtaW4udjEuQ29uZmlndXJlUmVxdWVzdBofLmttcy5hZG1pbi52MS5Db25maWd1cmVSZXNwb25zZSIugtPkkwIoOgZjb25maWciHi9ydXN0ZnMvYWRtaW4vdjMva21zL2NvbmZpZ3VyZRKEAQoLUmVjb25maWd1cmUSIC5rbXMuYWRtaW4udjEuUmVjb25maWd1cmVSZXF1ZXN0GiEua21zLmFkbWluLnYxLlJlY29uZmlndXJlUmVzcG9uc2UiMILT5JMCKjoGY29uZmlnIiAvcnVzdGZzL2FkbWluL3YzL2ttcy9yZWNvbmZpZ3VyZRJ8CgxTdGFydFNlcnZpY2USIS5rbXMuYWRtaW4udjEuU3RhcnRTZXJ2aWNlUmVxdWVzdBoiLmttcy5hZG1pbi52MS5TdGFydFNlcnZpY2VSZXNwb25zZSIlgtPkkwIfOgEqIhovcnVzdGZzL2FkbWluL3YzL2ttcy9zdGFydBJ4CgtTdG9wU2VydmljZRIgLmttcy5hZG1pbi52MS5TdG9wU2VydmljZVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuU3RvcFNlcnZpY2VSZXNwb25zZSIkgtPkkwIeOgEqIhkvcnVzdGZzL2FkbWluL3YzL2ttcy9zdG9wEpgBCglHZXRTdGF0dXMSHi5rbXMuYWRtaW4udjEuR2V0U3RhdHVzUmVxdWVzdBofLmttcy5hZG1pbi52MS5HZXRTdGF0dXNSZXNwb25zZSJKgtPkkwJEWiUSIy9ydXN0ZnMvYWRtaW4vdjMva21zL3NlcnZpY2Utc3RhdHVzEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9zdGF0dXMScQoJR2V0Q29uZmlnEh4ua21zLmFkbWluLnYxLkdldENvbmZpZ1JlcXVlc3QaHy5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVzcG9uc2UiI4LT5JMCHRIbL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlnEnwKCkNsZWFyQ2FjaGUSHy5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlcXVlc3QaIC5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2NsZWFyLWNhY2hlEnIKCUNyZWF0ZUtleRIeLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlc3BvbnNlIiSC0+STAh46ASoiGS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMSbAoITGlzdEtleXMSHS5rbXMuYWRtaW4udjEuTGlzdEtleXNSZXF1ZXN0Gh4ua21zLmFkbWluLnYxLkxpc3RLZXlzUmVzcG9uc2UiIYLT5JMCGxIZL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cxJ+CgtEZXNjcmliZUtleRIgLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuRGVzY3JpYmVLZXlSZXNwb25zZSIqgtPkkwIkEiIvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3trZXlfaWR9EpcBChNTY2hlZHVsZUtleURlbGV0aW9uEigua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXF1ZXN0Gikua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZSIrgtPkkwIlOgEqKiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2RlbGV0ZRKaAQoRQ2FuY2VsS2V5RGVsZXRpb24SJi5rbXMuYWRtaW4udjEuQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Gicua21zLmFkbWluLnYxLkNhbmNlbEtleURlbGV0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9jYW5jZWwtZGVsZXRpb24SkQEKD0dlbmVyYXRlRGF0YUtleRIkLmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0GiUua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlc3BvbnNlIjGC0+STAis6ASoiJi9ydXN0ZnMvYWRtaW4vdjMva21zL2dlbmVyYXRlLWRhdGEta2V5Em8KB0RlY3J5cHQSHC5rbXMuYWRtaW4udjEuRGVjcnlwdFJlcXVlc3QaHS5rbXMuYWRtaW4udjEuRGVjcnlwdFJlc3BvbnNlIieC0+STAiE6ASoiHC9ydXN0ZnMvYWRtaW4vdjMva21zL2RlY3J5cHRiBnByb3RvMw", [file_google_api_annotations, file_kms_admin_v1_types]);
+  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIVChNTdGFydFNlcnZpY2VSZXF1ZXN0IkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IsQBChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSACIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Ei0KC2NhY2hlX3N0YXRzGAUgASgLMhgua21zLmFkbWluLnYxLkNhY2hlU3RhdHNCDwoNX2JhY2tlbmRfdHlwZSJOCgpDYWNoZVN0YXRzEgwKBGhpdHMYASABKAESDgoGbWlzc2VzGAIgASgBEhEKCWV2aWN0aW9ucxgDIAEoARIPCgdlbnRyaWVzGAQgASgNIhIKEEdldENvbmZpZ1JlcXVlc3QirwEKEUdldENvbmZpZ1Jlc3BvbnNlEhQKB2JhY2tlbmQYASABKAlIAIgBARIVCg1jYWNoZV9lbmFibGVkGAIgASgIEhYKDmNhY2hlX21heF9rZXlzGAMgASgNEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgNEhsKDmRlZmF1bHRfa2V5X2lkGAUgASgJSAGIAQFCCgoIX2JhY2tlbmRCEQoPX2RlZmF1bHRfa2V5X2lkIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IhQKEkNsZWFyQ2FjaGVSZXNwb25zZSLkAQoQQ3JlYXRlS2V5UmVxdWVzdBIgCglrZXlfdXNhZ2UYASABKAlIAFIIS2V5VXNhZ2WIAQESJQoLZGVzY3JpcHRpb24YAiABKAlIAVILRGVzY3JpcHRpb26IAQESPAoEdGFncxgDIAMoCzIoLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0LlRhZ3NFbnRyeVIEVGFncxorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfa2V5X3VzYWdlQg4KDF9kZXNjcmlwdGlvbiJUChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSLwoMa2V5X21ldGFkYXRhGAIgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIk8KD0xpc3RLZXlzUmVxdWVzdBISCgVsaW1pdBgBIAEoDUgAiAEBEhMKBm1hcmtlchgCIAEoCUgBiAEBQggKBl9saW1pdEIJCgdfbWFya2VyIpUBChBMaXN0S2V5c1Jlc3BvbnNlEigKBGtleXMYASADKAsyGi5rbXMuYWRtaW4udjEuS2V5TGlzdEVudHJ5EhEKCXRydW5jYXRlZBgCIAEoCBIYCgtuZXh0X21hcmtlchgDIAEoCUgAiAEBEhoKEnVucmVhZGFibGVfa2V5X2lkcxgEIAMoCUIOCgxfbmV4dF9tYXJrZXIiJAoSRGVzY3JpYmVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJGChNEZXNjcmliZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJsChpTY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSIwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDUgAiAEBQhkKF19wZW5kaW5nX3dpbmRvd19pbl9kYXlzIk4KG1NjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGEiKgoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJMChlDYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSLvAQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBElcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzI7Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWRCCwoJX2tleV9zcGVjIlkKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1wbGFpbnRleHRfa2V5GAIgASgMEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCK0AQoORGVjcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMEk8KEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzIzLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4Cg9EZWNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwyuA4KD0ttc0FkbWluU2VydmljZRJ8CglDb25maWd1cmUSHi5rbXMuYWRtaW4udjEuQ29uZmlndXJlUmVxdWVzdBofLmttcy5hZG1pbi52MS5Db25maWd1cmVSZXNwb25zZSIugtPkkwIoOgZjb25maWciHi9ydXN0ZnMvYWRtaW4vdjMva21zL2NvbmZpZ3VyZRKEAQoLUmVjb25maWd1cmUSIC5rbXMuYWRtaW4udjEuUmVjb25maWd1cmVSZXF1ZXN0GiEua21zLmFkbWluLnYxLlJlY29uZmlndXJlUmVzcG9uc2UiMILT5JMCKjoGY29uZmlnIiAvcnVzdGZzL2FkbWluL3YzL2ttcy9yZWNvbmZpZ3VyZRJ8CgxTdGFydFNlcnZpY2USIS5rbXMuYWRtaW4udjEuU3RhcnRTZXJ2aWNlUmVxdWVzdBoiLmttcy5hZG1pbi52MS5TdGFydFNlcnZpY2VSZXNwb25zZSIlgtPkkwIfOgEqIhovcnVzdGZzL2FkbWluL3YzL2ttcy9zdGFydBJ4CgtTdG9wU2VydmljZRIgLmttcy5hZG1pbi52MS5TdG9wU2VydmljZVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuU3RvcFNlcnZpY2VSZXNwb25zZSIkgtPkkwIeOgEqIhkvcnVzdGZzL2FkbWluL3YzL2ttcy9zdG9wEpgBCglHZXRTdGF0dXMSHi5rbXMuYWRtaW4udjEuR2V0U3RhdHVzUmVxdWVzdBofLmttcy5hZG1pbi52MS5HZXRTdGF0dXNSZXNwb25zZSJKgtPkkwJEWiUSIy9ydXN0ZnMvYWRtaW4vdjMva21zL3NlcnZpY2Utc3RhdHVzEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9zdGF0dXMScQoJR2V0Q29uZmlnEh4ua21zLmFkbWluLnYxLkdldENvbmZpZ1JlcXVlc3QaHy5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVzcG9uc2UiI4LT5JMCHRIbL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlnEnwKCkNsZWFyQ2FjaGUSHy5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlcXVlc3QaIC5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2NsZWFyLWNhY2hlEnIKCUNyZWF0ZUtleRIeLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlc3BvbnNlIiSC0+STAh46ASoiGS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMSbAoITGlzdEtleXMSHS5rbXMuYWRtaW4udjEuTGlzdEtleXNSZXF1ZXN0Gh4ua21zLmFkbWluLnYxLkxpc3RLZXlzUmVzcG9uc2UiIYLT5JMCGxIZL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cxJ+CgtEZXNjcmliZUtleRIgLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuRGVzY3JpYmVLZXlSZXNwb25zZSIqgtPkkwIkEiIvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3trZXlfaWR9EpcBChNTY2hlZHVsZUtleURlbGV0aW9uEigua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXF1ZXN0Gikua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZSIrgtPkkwIlOgEqKiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2RlbGV0ZRKaAQoRQ2FuY2VsS2V5RGVsZXRpb24SJi5rbXMuYWRtaW4udjEuQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Gicua21zLmFkbWluLnYxLkNhbmNlbEtleURlbGV0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9jYW5jZWwtZGVsZXRpb24SkQEKD0dlbmVyYXRlRGF0YUtleRIkLmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0GiUua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlc3BvbnNlIjGC0+STAis6ASoiJi9ydXN0ZnMvYWRtaW4vdjMva21zL2dlbmVyYXRlLWRhdGEta2V5Em8KB0RlY3J5cHQSHC5rbXMuYWRtaW4udjEuRGVjcnlwdFJlcXVlc3QaHS5rbXMuYWRtaW4udjEuRGVjcnlwdFJlc3BvbnNlIieC0+STAiE6ASoiHC9ydXN0ZnMvYWRtaW4vdjMva21zL2RlY3J5cHRiBnByb3RvMw", [file_google_api_annotations, file_kms_admin_v1_types]);
 
 /**
  * ConfigureRequest carries the initial configuration.
@@ -275,6 +275,14 @@ export type GetStatusResponse = Message<"kms.admin.v1.GetStatusResponse"> & {
    * @generated from field: kms.admin.v1.ConfigSummary config_summary = 4;
    */
   configSummary?: ConfigSummary | undefined;
+
+  /**
+   * cache_stats counts the running service's cache hits, misses and
+   * evictions since it started, or is null while the service is not running.
+   *
+   * @generated from field: kms.admin.v1.CacheStats cache_stats = 5;
+   */
+  cacheStats?: CacheStats | undefined;
 };
 
 /**
@@ -283,6 +291,51 @@ export type GetStatusResponse = Message<"kms.admin.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_kms_admin_v1_service, 9);
+
+/**
+ * CacheStats counts what the key cache did since the service started. The
+ * counts are doubles, as Prometheus counters are, so that REST JSON shows them
+ * as numbers (protobuf JSON writes 64-bit integers as strings); they are exact
+ * up to 2^53.
+ *
+ * @generated from message kms.admin.v1.CacheStats
+ */
+export type CacheStats = Message<"kms.admin.v1.CacheStats"> & {
+  /**
+   * hits counts lookups of metadata or key material answered from the cache.
+   *
+   * @generated from field: double hits = 1;
+   */
+  hits: number;
+
+  /**
+   * misses counts lookups that had to go to the backend (or unseal material).
+   *
+   * @generated from field: double misses = 2;
+   */
+  misses: number;
+
+  /**
+   * evictions counts entries dropped for the size bound or their TTL.
+   *
+   * @generated from field: double evictions = 3;
+   */
+  evictions: number;
+
+  /**
+   * entries is how many entries (metadata and material) the cache holds now.
+   *
+   * @generated from field: uint32 entries = 4;
+   */
+  entries: number;
+};
+
+/**
+ * Describes the message kms.admin.v1.CacheStats.
+ * Use `create(CacheStatsSchema)` to create a new message.
+ */
+export const CacheStatsSchema: GenMessage<CacheStats> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 10);
 
 /**
  * GetConfigRequest is empty.
@@ -297,7 +350,7 @@ export type GetConfigRequest = Message<"kms.admin.v1.GetConfigRequest"> & {
  * Use `create(GetConfigRequestSchema)` to create a new message.
  */
 export const GetConfigRequestSchema: GenMessage<GetConfigRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 10);
+  messageDesc(file_kms_admin_v1_service, 11);
 
 /**
  * GetConfigResponse is the stored configuration's short summary.
@@ -346,7 +399,7 @@ export type GetConfigResponse = Message<"kms.admin.v1.GetConfigResponse"> & {
  * Use `create(GetConfigResponseSchema)` to create a new message.
  */
 export const GetConfigResponseSchema: GenMessage<GetConfigResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 11);
+  messageDesc(file_kms_admin_v1_service, 12);
 
 /**
  * ClearCacheRequest is empty.
@@ -361,7 +414,7 @@ export type ClearCacheRequest = Message<"kms.admin.v1.ClearCacheRequest"> & {
  * Use `create(ClearCacheRequestSchema)` to create a new message.
  */
 export const ClearCacheRequestSchema: GenMessage<ClearCacheRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 12);
+  messageDesc(file_kms_admin_v1_service, 13);
 
 /**
  * ClearCacheResponse is empty (HTTP 204 over REST).
@@ -376,7 +429,7 @@ export type ClearCacheResponse = Message<"kms.admin.v1.ClearCacheResponse"> & {
  * Use `create(ClearCacheResponseSchema)` to create a new message.
  */
 export const ClearCacheResponseSchema: GenMessage<ClearCacheResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 13);
+  messageDesc(file_kms_admin_v1_service, 14);
 
 /**
  * CreateKeyRequest describes the key to create. The documented JSON is
@@ -412,7 +465,7 @@ export type CreateKeyRequest = Message<"kms.admin.v1.CreateKeyRequest"> & {
  * Use `create(CreateKeyRequestSchema)` to create a new message.
  */
 export const CreateKeyRequestSchema: GenMessage<CreateKeyRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 14);
+  messageDesc(file_kms_admin_v1_service, 15);
 
 /**
  * CreateKeyResponse is the created key.
@@ -440,7 +493,7 @@ export type CreateKeyResponse = Message<"kms.admin.v1.CreateKeyResponse"> & {
  * Use `create(CreateKeyResponseSchema)` to create a new message.
  */
 export const CreateKeyResponseSchema: GenMessage<CreateKeyResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 15);
+  messageDesc(file_kms_admin_v1_service, 16);
 
 /**
  * ListKeysRequest selects a page of keys.
@@ -468,7 +521,7 @@ export type ListKeysRequest = Message<"kms.admin.v1.ListKeysRequest"> & {
  * Use `create(ListKeysRequestSchema)` to create a new message.
  */
 export const ListKeysRequestSchema: GenMessage<ListKeysRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 16);
+  messageDesc(file_kms_admin_v1_service, 17);
 
 /**
  * ListKeysResponse is one page of keys.
@@ -496,6 +549,14 @@ export type ListKeysResponse = Message<"kms.admin.v1.ListKeysResponse"> & {
    * @generated from field: optional string next_marker = 3;
    */
   nextMarker?: string | undefined;
+
+  /**
+   * unreadable_key_ids are the ids on this page whose stored record could not
+   * be read or decoded: they are left out of `keys` and fail on their own.
+   *
+   * @generated from field: repeated string unreadable_key_ids = 4;
+   */
+  unreadableKeyIds: string[];
 };
 
 /**
@@ -503,7 +564,7 @@ export type ListKeysResponse = Message<"kms.admin.v1.ListKeysResponse"> & {
  * Use `create(ListKeysResponseSchema)` to create a new message.
  */
 export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 17);
+  messageDesc(file_kms_admin_v1_service, 18);
 
 /**
  * DescribeKeyRequest names a key.
@@ -524,7 +585,7 @@ export type DescribeKeyRequest = Message<"kms.admin.v1.DescribeKeyRequest"> & {
  * Use `create(DescribeKeyRequestSchema)` to create a new message.
  */
 export const DescribeKeyRequestSchema: GenMessage<DescribeKeyRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 18);
+  messageDesc(file_kms_admin_v1_service, 19);
 
 /**
  * DescribeKeyResponse is a key's metadata.
@@ -545,7 +606,7 @@ export type DescribeKeyResponse = Message<"kms.admin.v1.DescribeKeyResponse"> & 
  * Use `create(DescribeKeyResponseSchema)` to create a new message.
  */
 export const DescribeKeyResponseSchema: GenMessage<DescribeKeyResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 19);
+  messageDesc(file_kms_admin_v1_service, 20);
 
 /**
  * ScheduleKeyDeletionRequest names a key and the waiting period.
@@ -573,7 +634,7 @@ export type ScheduleKeyDeletionRequest = Message<"kms.admin.v1.ScheduleKeyDeleti
  * Use `create(ScheduleKeyDeletionRequestSchema)` to create a new message.
  */
 export const ScheduleKeyDeletionRequestSchema: GenMessage<ScheduleKeyDeletionRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 20);
+  messageDesc(file_kms_admin_v1_service, 21);
 
 /**
  * ScheduleKeyDeletionResponse is the key's updated metadata.
@@ -594,7 +655,7 @@ export type ScheduleKeyDeletionResponse = Message<"kms.admin.v1.ScheduleKeyDelet
  * Use `create(ScheduleKeyDeletionResponseSchema)` to create a new message.
  */
 export const ScheduleKeyDeletionResponseSchema: GenMessage<ScheduleKeyDeletionResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 21);
+  messageDesc(file_kms_admin_v1_service, 22);
 
 /**
  * CancelKeyDeletionRequest names a key.
@@ -615,7 +676,7 @@ export type CancelKeyDeletionRequest = Message<"kms.admin.v1.CancelKeyDeletionRe
  * Use `create(CancelKeyDeletionRequestSchema)` to create a new message.
  */
 export const CancelKeyDeletionRequestSchema: GenMessage<CancelKeyDeletionRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 22);
+  messageDesc(file_kms_admin_v1_service, 23);
 
 /**
  * CancelKeyDeletionResponse is the key's updated metadata.
@@ -636,7 +697,7 @@ export type CancelKeyDeletionResponse = Message<"kms.admin.v1.CancelKeyDeletionR
  * Use `create(CancelKeyDeletionResponseSchema)` to create a new message.
  */
 export const CancelKeyDeletionResponseSchema: GenMessage<CancelKeyDeletionResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 23);
+  messageDesc(file_kms_admin_v1_service, 24);
 
 /**
  * GenerateDataKeyRequest asks for a data key.
@@ -671,7 +732,7 @@ export type GenerateDataKeyRequest = Message<"kms.admin.v1.GenerateDataKeyReques
  * Use `create(GenerateDataKeyRequestSchema)` to create a new message.
  */
 export const GenerateDataKeyRequestSchema: GenMessage<GenerateDataKeyRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 24);
+  messageDesc(file_kms_admin_v1_service, 25);
 
 /**
  * GenerateDataKeyResponse carries the data key twice: in plaintext and wrapped.
@@ -706,7 +767,7 @@ export type GenerateDataKeyResponse = Message<"kms.admin.v1.GenerateDataKeyRespo
  * Use `create(GenerateDataKeyResponseSchema)` to create a new message.
  */
 export const GenerateDataKeyResponseSchema: GenMessage<GenerateDataKeyResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 25);
+  messageDesc(file_kms_admin_v1_service, 26);
 
 /**
  * DecryptRequest carries a ciphertext blob and its encryption context.
@@ -734,7 +795,7 @@ export type DecryptRequest = Message<"kms.admin.v1.DecryptRequest"> & {
  * Use `create(DecryptRequestSchema)` to create a new message.
  */
 export const DecryptRequestSchema: GenMessage<DecryptRequest> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 26);
+  messageDesc(file_kms_admin_v1_service, 27);
 
 /**
  * DecryptResponse carries the unwrapped data key.
@@ -762,7 +823,7 @@ export type DecryptResponse = Message<"kms.admin.v1.DecryptResponse"> & {
  * Use `create(DecryptResponseSchema)` to create a new message.
  */
 export const DecryptResponseSchema: GenMessage<DecryptResponse> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_service, 27);
+  messageDesc(file_kms_admin_v1_service, 28);
 
 /**
  * KmsAdminService is the RustFS KMS admin API. Each RPC's `google.api.http`
