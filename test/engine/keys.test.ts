@@ -42,6 +42,8 @@ describe("createKey and describeKey", () => {
       deletionDate: null,
       rotationEnabled: false,
       tags: { owner: "security", env: "prod" },
+      keyVersion: 1,
+      rotationDate: null,
     });
     expect(await f.engine.describeKey(metadata.keyId)).toEqual(metadata);
   });
