@@ -61,7 +61,9 @@ export function createRouteMatcher(routes: readonly CompiledRoute[]): RouteMatch
       if (route !== undefined) {
         return { kind: "found", route, captures: [] };
       }
-      const allow = new Set<string>(byMethod?.keys());
+      // The methods for a 405 are gathered only once no route matched, so a
+      // found template costs no Set.
+      let others: string[] | undefined;
       for (const candidate of ordered) {
         const captures = matchPathTemplate(candidate.template, rawPath);
         if (captures === undefined) {
@@ -70,12 +72,14 @@ export function createRouteMatcher(routes: readonly CompiledRoute[]): RouteMatch
         if (candidate.httpMethod === httpMethod) {
           return { kind: "found", route: candidate, captures };
         }
-        allow.add(candidate.httpMethod);
+        others ??= [];
+        others.push(candidate.httpMethod);
       }
-      if (allow.size > 0) {
-        return { kind: "method-not-allowed", allow: [...allow].sort() };
+      if (byMethod === undefined && others === undefined) {
+        return { kind: "not-found" };
       }
-      return { kind: "not-found" };
+      const allow = new Set([...(byMethod?.keys() ?? []), ...(others ?? [])]);
+      return { kind: "method-not-allowed", allow: [...allow].sort() };
     },
   };
 }
