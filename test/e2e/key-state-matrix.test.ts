@@ -253,6 +253,7 @@ describe("state × operation over gRPC", () => {
       expect(await stateOf(id)).toBe(outcome.after);
     } else {
       expect(error?.code).toBe(Code.FailedPrecondition);
+      expect(error?.metadata.get("kms-error-code")).toBe("Conflict");
       expectStateNamed(error?.rawMessage ?? "", id, state);
       expect(await stateOf(id)).toBe(state);
     }
