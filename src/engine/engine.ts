@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { BackendFactory, PersistedState, StateStore } from "./backend.js";
 import { configSummary, configView } from "./config-summary.js";
+import * as cryptoOps from "./crypto-operations.js";
 import { withDeadline } from "./deadline.js";
 import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, toKmsError } from "./guard-backend.js";
+import * as lifecycleOps from "./key-lifecycle-operations.js";
 import * as keys from "./key-operations.js";
 import { createMutex } from "./mutex.js";
 import { resolveConfig } from "./resolve-config.js";
@@ -305,8 +307,24 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     cancelKeyDeletion: (keyId) =>
       withKeys("cancelKeyDeletion", (ctx) => keys.cancelKeyDeletion(ctx, keyId)),
     generateDataKey: (input) =>
-      withKeys("generateDataKey", (ctx) => keys.generateDataKey(ctx, input)),
-    decrypt: (input) => withKeys("decrypt", (ctx) => keys.decrypt(ctx, input)),
+      withKeys("generateDataKey", (ctx) => cryptoOps.generateDataKey(ctx, input)),
+    decrypt: (input) => withKeys("decrypt", (ctx) => cryptoOps.decrypt(ctx, input)),
+    enableKey: (keyId) => withKeys("enableKey", (ctx) => lifecycleOps.enableKey(ctx, keyId)),
+    disableKey: (keyId) => withKeys("disableKey", (ctx) => lifecycleOps.disableKey(ctx, keyId)),
+    rotateKey: (keyId) => withKeys("rotateKey", (ctx) => lifecycleOps.rotateKey(ctx, keyId)),
+    updateKeyDescription: (keyId, description) =>
+      withKeys("updateKeyDescription", (ctx) =>
+        lifecycleOps.updateKeyDescription(ctx, keyId, description),
+      ),
+    tagKey: (keyId, tags) => withKeys("tagKey", (ctx) => lifecycleOps.tagKey(ctx, keyId, tags)),
+    untagKey: (keyId, tagKeys) =>
+      withKeys("untagKey", (ctx) => lifecycleOps.untagKey(ctx, keyId, tagKeys)),
+    generateDataKeyWithoutPlaintext: (input) =>
+      withKeys("generateDataKeyWithoutPlaintext", (ctx) =>
+        cryptoOps.generateDataKeyWithoutPlaintext(ctx, input),
+      ),
+    encrypt: (input) => withKeys("encrypt", (ctx) => cryptoOps.encrypt(ctx, input)),
+    reEncrypt: (input) => withKeys("reEncrypt", (ctx) => cryptoOps.reEncrypt(ctx, input)),
 
     runDeletionSweep: () =>
       guarded("runDeletionSweep", async () => {

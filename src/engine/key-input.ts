@@ -15,6 +15,8 @@ export const MAX_TAG_VALUE_LENGTH = 256;
 export const DEFAULT_LIST_LIMIT = 100;
 /** MAX_LIST_LIMIT is the largest page ListKeys serves; larger limits are served as this. */
 export const MAX_LIST_LIMIT = 1000;
+/** MAX_ENCRYPT_PLAINTEXT bounds Encrypt's plaintext, in bytes (AWS KMS's bound). */
+export const MAX_ENCRYPT_PLAINTEXT = 4096;
 /** MAX_MARKER_LENGTH bounds a ListKeys marker; real markers are key ids (≤ 128). */
 export const MAX_MARKER_LENGTH = 1024;
 
@@ -39,20 +41,26 @@ export function parseCreateKeyInput(input: CreateKeyInput): ParsedCreateKeyInput
   if (usage != null && usage !== "ENCRYPT_DECRYPT" && usage !== "EncryptDecrypt") {
     throw invalid("key_usage must be ENCRYPT_DECRYPT");
   }
-  let description: string | null = null;
-  if (input.description != null) {
-    if (typeof input.description !== "string") throw invalid("description must be a string");
-    if (input.description.length > MAX_DESCRIPTION_LENGTH) {
-      throw invalid(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
-    }
-    description = input.description;
-  }
+  const description = input.description == null ? null : parseDescription(input.description);
   const tags = parseTags(input.tags);
   const keyId = Object.hasOwn(tags, "name") ? parseKeyId(tags.name, "tags.name") : randomUUID();
   return { keyId, description, tags };
 }
 
-function parseTags(value: unknown): Record<string, string> {
+/** parseDescription checks a key description: a string of at most MAX_DESCRIPTION_LENGTH characters. */
+export function parseDescription(value: unknown): string {
+  if (typeof value !== "string") throw invalid("description must be a string");
+  if (value.length > MAX_DESCRIPTION_LENGTH) {
+    throw invalid(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
+  }
+  return value;
+}
+
+/**
+ * parseTags checks a tag map (at most MAX_TAGS entries, keys 1–128 and values
+ * at most 256 characters) and returns a null-prototype copy; absent → empty.
+ */
+export function parseTags(value: unknown): Record<string, string> {
   if (value == null) return {};
   if (typeof value !== "object" || Array.isArray(value)) throw invalid("tags must be a string map");
   const entries = Object.entries(value);
@@ -107,4 +115,29 @@ export function parseDataKeySpec(spec: unknown): 16 | 32 {
   if (spec == null || spec === "AES_256" || spec === "Aes256") return 32;
   if (spec === "AES_128" || spec === "Aes128") return 16;
   throw invalid("key_spec must be AES_256 or AES_128");
+}
+
+/** parseTagKeys checks UntagKey's `tag_keys`: 1 to MAX_TAGS keys of 1–128 characters. */
+export function parseTagKeys(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw invalid("tag_keys must name at least one tag");
+  }
+  if (value.length > MAX_TAGS) throw invalid(`tag_keys must have at most ${MAX_TAGS} entries`);
+  for (const key of value) {
+    if (typeof key !== "string" || key.length === 0 || key.length > MAX_TAG_KEY_LENGTH) {
+      throw invalid(`tag keys must be 1-${MAX_TAG_KEY_LENGTH} characters`);
+    }
+  }
+  return value as string[];
+}
+
+/** parseEncryptPlaintext checks Encrypt's `plaintext`: 1 to MAX_ENCRYPT_PLAINTEXT bytes. */
+export function parseEncryptPlaintext(value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length === 0) {
+    throw invalid(`plaintext is required: 1 to ${MAX_ENCRYPT_PLAINTEXT} bytes (base64 in JSON)`);
+  }
+  if (value.length > MAX_ENCRYPT_PLAINTEXT) {
+    throw invalid(`plaintext must be at most ${MAX_ENCRYPT_PLAINTEXT} bytes`);
+  }
+  return value;
 }

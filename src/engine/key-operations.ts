@@ -1,13 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { StoredKey } from "./backend.js";
-import { encodeEncryptionContext } from "./encryption-context.js";
-import { invalidCiphertext, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
 import { isKmsError, KmsError } from "./errors.js";
 import { describeFailure, type EngineLog } from "./guard-backend.js";
 import { parseKeyId } from "./key-id.js";
 import {
   parseCreateKeyInput,
-  parseDataKeySpec,
   parseDeletionWindow,
   parseListLimit,
   parseListMarker,
@@ -15,10 +12,6 @@ import {
 import { type KeyStore, keyNotFound } from "./key-store.js";
 import type {
   CreateKeyInput,
-  DataKey,
-  DecryptedKey,
-  DecryptInput,
-  GenerateDataKeyInput,
   KeyListPage,
   KeyMetadata,
   KmsConfig,
@@ -39,6 +32,11 @@ const LIST_CONCURRENCY = 16;
 
 /** toKeyMetadata is the public view of a stored key; it copies, so callers cannot alter the cache. */
 export function toKeyMetadata(key: StoredKey): KeyMetadata {
+  const current = key.versions.at(-1);
+  // The backend contract says never empty; a record that breaks it is damaged.
+  if (current === undefined) {
+    throw new KmsError("BACKEND_ERROR", `key "${key.keyId}" has no key material`);
+  }
   return {
     keyId: key.keyId,
     description: key.description,
@@ -49,6 +47,9 @@ export function toKeyMetadata(key: StoredKey): KeyMetadata {
     deletionDate: key.deletionDate === null ? null : new Date(key.deletionDate.getTime()),
     rotationEnabled: false,
     tags: { ...key.tags },
+    keyVersion: current.version,
+    // Version 1 came with the key; only a later version was made by a rotation.
+    rotationDate: key.versions.length > 1 ? new Date(current.createdAt.getTime()) : null,
   };
 }
 
@@ -134,7 +135,10 @@ export async function scheduleKeyDeletion(
   const window = parseDeletionWindow(days);
   const key = await ctx.store.update(id, (current) => {
     if (current.keyState === "PendingDeletion") {
-      throw new KmsError("INVALID_KEY_STATE", `key "${id}" is already pending deletion`);
+      throw new KmsError(
+        "INVALID_KEY_STATE",
+        `key "${id}" is PendingDeletion: its deletion is already scheduled`,
+      );
     }
     return {
       ...current,
@@ -151,7 +155,10 @@ export async function cancelKeyDeletion(ctx: KeyContext, keyId: string): Promise
   const id = parseKeyId(keyId);
   const key = await ctx.store.update(id, (current) => {
     if (current.keyState !== "PendingDeletion") {
-      throw new KmsError("INVALID_KEY_STATE", `key "${id}" is not pending deletion`);
+      throw new KmsError(
+        "INVALID_KEY_STATE",
+        `key "${id}" is ${current.keyState}, not pending deletion: there is no deletion to cancel`,
+      );
     }
     return {
       ...current,
@@ -161,84 +168,6 @@ export async function cancelKeyDeletion(ctx: KeyContext, keyId: string): Promise
     };
   });
   return toKeyMetadata(key);
-}
-
-/**
- * generateDataKey makes a fresh data key and wraps it under the current
- * version of an Enabled key, binding the encryption context. `keyId` omitted
- * (or empty) means the configured `default_key_id`.
- */
-export async function generateDataKey(
-  ctx: KeyContext,
-  input: GenerateDataKeyInput,
-): Promise<DataKey> {
-  const keyId = resolveKeyId(input.keyId, ctx.config.defaultKeyId);
-  const length = parseDataKeySpec(input.keySpec);
-  const context = encodeEncryptionContext(input.encryptionContext);
-  const key = await ctx.store.load(keyId);
-  if (key === null) throw keyNotFound(keyId);
-  assertUsable(key);
-  const current = key.versions.at(-1);
-  const material = current === undefined ? null : ctx.store.material(key, current.version);
-  if (current === undefined || material === null) {
-    throw new KmsError("BACKEND_ERROR", `key "${keyId}" has no key material`);
-  }
-  const plaintextKey = randomBytes(length);
-  try {
-    const ciphertextBlob = sealEnvelope(material, keyId, current.version, plaintextKey, context);
-    return { keyId, plaintextKey, ciphertextBlob };
-  } catch (error) {
-    plaintextKey.fill(0);
-    throw error;
-  } finally {
-    material.fill(0);
-  }
-}
-
-/** decrypt unwraps a ciphertext blob made by generateDataKey with the same encryption context. */
-export async function decrypt(ctx: KeyContext, input: DecryptInput): Promise<DecryptedKey> {
-  if (!(input.ciphertextBlob instanceof Uint8Array)) {
-    throw new KmsError("INVALID_ARGUMENT", "ciphertext_blob is required");
-  }
-  const envelope = parseEnvelope(input.ciphertextBlob);
-  const context = encodeEncryptionContext(input.encryptionContext);
-  const key = await ctx.store.load(envelope.keyId);
-  // The caller named no key: the blob did, so this stays an invalid
-  // ciphertext (400), but saying "another encryption context" here sent
-  // callers hunting the wrong fault. The id is readable by anyone holding the
-  // blob, so naming it reveals nothing the opaque message protects; whether
-  // the tag or the context is wrong stays opaque below.
-  if (key === null) {
-    throw new KmsError(
-      "INVALID_CIPHERTEXT",
-      `the key this ciphertext was made under ("${envelope.keyId}") does not exist: it was deleted, or never existed here`,
-    );
-  }
-  assertUsable(key);
-  const material = ctx.store.material(key, envelope.keyVersion);
-  if (material === null) throw invalidCiphertext();
-  try {
-    return { keyId: key.keyId, plaintextKey: openEnvelope(material, envelope, context) };
-  } finally {
-    material.fill(0);
-  }
-}
-
-function resolveKeyId(keyId: string | undefined, defaultKeyId: string | null): string {
-  if (keyId != null && keyId !== "") return parseKeyId(keyId);
-  if (defaultKeyId === null) {
-    throw new KmsError("INVALID_ARGUMENT", "key_id is required (no default_key_id configured)");
-  }
-  return defaultKeyId;
-}
-
-function assertUsable(key: StoredKey): void {
-  if (key.keyState === "Disabled") {
-    throw new KmsError("INVALID_KEY_STATE", `key "${key.keyId}" is disabled`);
-  }
-  if (key.keyState === "PendingDeletion") {
-    throw new KmsError("INVALID_KEY_STATE", `key "${key.keyId}" is pending deletion`);
-  }
 }
 
 async function mapBounded<T, R>(

@@ -27,7 +27,11 @@ export interface KeyStore {
    * with KEY_EXISTS. It takes ownership of `material` (cached or zero-filled).
    */
   create(key: StoredKey, material: Buffer): Promise<void>;
-  /** update applies `change` to the stored key under its lock; KEY_NOT_FOUND when it is gone. */
+  /**
+   * update applies `change` to the stored key under its lock and writes the
+   * result (nothing is written when `change` returns the key it was given, so
+   * an idempotent call costs no write); KEY_NOT_FOUND when the key is gone.
+   */
   update(keyId: string, change: (key: StoredKey) => StoredKey): Promise<StoredKey>;
   /** destroyIfDue destroys the key when it is pending deletion and its date has passed. */
   destroyIfDue(keyId: string): Promise<boolean>;
@@ -169,6 +173,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         throw keyNotFound(keyId);
       }
       const next = change(key);
+      if (next === key) return key;
       try {
         await backend.put(next);
       } catch (error) {

@@ -150,6 +150,10 @@ export interface KeyMetadata {
   deletionDate: Date | null;
   rotationEnabled: boolean;
   tags: Record<string, string>;
+  /** The current version of the key's material: 1 at creation, +1 per rotation. */
+  keyVersion: number;
+  /** When the current version was made by a rotation; null while never rotated. */
+  rotationDate: Date | null;
 }
 
 /** CreateKeyInput describes a key to create. `keyUsage` accepts `ENCRYPT_DECRYPT` / `EncryptDecrypt`. */
@@ -200,6 +204,39 @@ export interface DecryptedKey {
   plaintextKey: Uint8Array;
 }
 
+/** GenerateDataKeyWithoutPlaintextInput asks for a wrapped data key only; as GenerateDataKeyInput. */
+export type GenerateDataKeyWithoutPlaintextInput = GenerateDataKeyInput;
+
+/** WrappedData is a ciphertext blob and the key that made it. */
+export interface WrappedData {
+  keyId: string;
+  ciphertextBlob: Uint8Array;
+}
+
+/** EncryptInput is up to 4 KiB of caller data to wrap; `keyId` omitted means `default_key_id`. */
+export interface EncryptInput {
+  keyId?: string;
+  plaintext: Uint8Array;
+  encryptionContext?: EncryptionContext;
+}
+
+/**
+ * ReEncryptInput is a ciphertext blob with its encryption context, and where
+ * to wrap it again: `destinationKeyId` omitted means the blob's own key (its
+ * current version), `destinationEncryptionContext` omitted means none.
+ */
+export interface ReEncryptInput {
+  ciphertextBlob: Uint8Array;
+  encryptionContext?: EncryptionContext;
+  destinationKeyId?: string;
+  destinationEncryptionContext?: EncryptionContext;
+}
+
+/** ReEncrypted is a blob wrapped again, naming the key that had wrapped it before. */
+export interface ReEncrypted extends WrappedData {
+  sourceKeyId: string;
+}
+
 /**
  * KmsEngine is the KMS domain: the lifecycle state machine (contract §5) and
  * the key operations (contract §6). Every method rejects only with KmsError.
@@ -220,6 +257,21 @@ export interface KmsEngine {
   cancelKeyDeletion(keyId: string): Promise<KeyMetadata>;
   generateDataKey(input: GenerateDataKeyInput): Promise<DataKey>;
   decrypt(input: DecryptInput): Promise<DecryptedKey>;
+
+  enableKey(keyId: string): Promise<KeyMetadata>;
+  disableKey(keyId: string): Promise<KeyMetadata>;
+  rotateKey(keyId: string): Promise<KeyMetadata>;
+  /** updateKeyDescription replaces the description; `description` must be given (≤ 8 KiB). */
+  updateKeyDescription(keyId: string, description: string | undefined): Promise<KeyMetadata>;
+  /** tagKey merges `tags` over the key's tags; the `name` tag cannot change. */
+  tagKey(keyId: string, tags: Record<string, string>): Promise<KeyMetadata>;
+  /** untagKey removes the tags named; the `name` tag cannot be removed. */
+  untagKey(keyId: string, tagKeys: readonly string[]): Promise<KeyMetadata>;
+  generateDataKeyWithoutPlaintext(
+    input: GenerateDataKeyWithoutPlaintextInput,
+  ): Promise<WrappedData>;
+  encrypt(input: EncryptInput): Promise<WrappedData>;
+  reEncrypt(input: ReEncryptInput): Promise<ReEncrypted>;
 
   /** close stops timers and closes the backend; the engine is unusable afterwards. */
   close(): Promise<void>;

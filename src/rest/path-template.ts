@@ -87,7 +87,13 @@ export function matchPathTemplate(template: PathTemplate, rawPath: string): stri
   }
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
-    if (segment?.kind === "literal" && canonicalizePathSegment(parts[i] ?? "") !== segment.value) {
+    if (segment?.kind !== "literal") {
+      continue;
+    }
+    // A raw segment equal to the (canonical) literal is canonical already:
+    // only a differing one needs canonicalizing, which is the costly part.
+    const part = parts[i] ?? "";
+    if (part !== segment.value && canonicalizePathSegment(part) !== segment.value) {
       return undefined;
     }
   }

@@ -1,5 +1,6 @@
 import type { CompiledRoute } from "./compile-routes.js";
 import { matchPathTemplate, type TemplateSegment } from "./path-template.js";
+import { canonicalizePathSegment } from "./percent-encoding.js";
 
 /**
  * RouteMatch is the outcome of matching a request line: a route with the raw
@@ -19,34 +20,100 @@ export interface RouteMatcher {
 }
 
 /**
- * createRouteMatcher returns a matcher over the routes. When several routes
- * match, the most specific wins: segment by segment, a literal beats `*`,
- * which beats `**`; a route with a `:verb` beats one without. Unlike a trie
- * that stops at the first literal match, every route is considered for the
- * method, so `GET /kms/keys/delete` still reaches `GET /kms/keys/{key_id}`
- * although `DELETE /kms/keys/delete` is a literal route.
+ * createRouteMatcher returns a matcher over the routes. Routes made only of
+ * literal segments (no variable, wildcard or `:verb`) are looked up in a Map
+ * from canonical path to HTTP method, built once here: an exact literal match
+ * wins over every template, so `POST /kms/keys/rotate` reaches RotateKey and
+ * not `/kms/keys/{key_id}`, and the common case costs one lookup. The other
+ * routes are tried after it, the most specific first: segment by segment, a
+ * literal beats `*`, which beats `**`; a route with a `:verb` beats one
+ * without. Every template is considered for the method, so
+ * `GET /kms/keys/delete` still reaches `GET /kms/keys/{key_id}` although
+ * `DELETE /kms/keys/delete` is a literal route; 405 lists the methods of both.
  */
 export function createRouteMatcher(routes: readonly CompiledRoute[]): RouteMatcher {
-  const ordered = [...routes].sort(compareSpecificity);
+  const literal = new Map<string, Map<string, CompiledRoute>>();
+  const templated: CompiledRoute[] = [];
+  for (const route of routes) {
+    const path = literalPath(route);
+    if (path === undefined) {
+      templated.push(route);
+      continue;
+    }
+    let byMethod = literal.get(path);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      literal.set(path, byMethod);
+    }
+    // compileRoutes refuses two routes on one method and path, so this never overwrites.
+    byMethod.set(route.httpMethod, route);
+  }
+  const ordered = templated.sort(compareSpecificity);
+  // Without an escape in any literal, only a path with a `%` can canonicalize
+  // to one (`clear%2Dcache`): other paths skip the canonical retry cheaply.
+  const literalsHaveEscapes = [...literal.keys()].some((path) => path.includes("%"));
+  const retry = (rawPath: string) =>
+    literalsHaveEscapes || rawPath.includes("%") ? lookupCanonical(literal, rawPath) : undefined;
   return {
     match(httpMethod, rawPath) {
-      const allow = new Set<string>();
-      for (const route of ordered) {
-        const captures = matchPathTemplate(route.template, rawPath);
+      const byMethod = literal.get(rawPath) ?? retry(rawPath);
+      const route = byMethod?.get(httpMethod);
+      if (route !== undefined) {
+        return { kind: "found", route, captures: [] };
+      }
+      // The methods for a 405 are gathered only once no route matched, so a
+      // found template costs no Set.
+      let others: string[] | undefined;
+      for (const candidate of ordered) {
+        const captures = matchPathTemplate(candidate.template, rawPath);
         if (captures === undefined) {
           continue;
         }
-        if (route.httpMethod === httpMethod) {
-          return { kind: "found", route, captures };
+        if (candidate.httpMethod === httpMethod) {
+          return { kind: "found", route: candidate, captures };
         }
-        allow.add(route.httpMethod);
+        others ??= [];
+        others.push(candidate.httpMethod);
       }
-      if (allow.size > 0) {
-        return { kind: "method-not-allowed", allow: [...allow].sort() };
+      if (byMethod === undefined && others === undefined) {
+        return { kind: "not-found" };
       }
-      return { kind: "not-found" };
+      const allow = new Set([...(byMethod?.keys() ?? []), ...(others ?? [])]);
+      return { kind: "method-not-allowed", allow: [...allow].sort() };
     },
   };
+}
+
+/** literalPath is the canonical path of a route made of literal segments only, else undefined. */
+function literalPath(route: CompiledRoute): string | undefined {
+  const { segments, verb } = route.template;
+  if (verb !== undefined || segments.some((s) => s.kind !== "literal")) {
+    return undefined;
+  }
+  return `/${segments.map((s) => (s.kind === "literal" ? s.value : "")).join("/")}`;
+}
+
+/** Paths made only of unreserved characters and `/` are already canonical. */
+const canonicalPath = /^[A-Za-z0-9\-._~/]*$/;
+
+/**
+ * lookupCanonical retries the literal lookup with the path's canonical form
+ * (`clear%2Dcache` is `clear-cache`), which only escaped or non-ASCII paths
+ * need; a malformed escape matches no literal.
+ */
+function lookupCanonical<V>(literal: Map<string, V>, rawPath: string): V | undefined {
+  if (canonicalPath.test(rawPath) || !rawPath.startsWith("/")) {
+    return undefined;
+  }
+  const segments: string[] = [];
+  for (const raw of rawPath.slice(1).split("/")) {
+    const segment = canonicalizePathSegment(raw);
+    if (segment === undefined) {
+      return undefined;
+    }
+    segments.push(segment);
+  }
+  return literal.get(`/${segments.join("/")}`);
 }
 
 const rank: Record<TemplateSegment["kind"], number> = {

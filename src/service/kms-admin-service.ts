@@ -1,6 +1,6 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
-import type { KmsEngine } from "../engine/types.js";
+import type { KeyMetadata, KmsEngine } from "../engine/types.js";
 import { callerKey } from "./caller.js";
 import { connectErrorFromKms, errorCodeHeader } from "./connect-error-from-kms.js";
 import { configPatchFromMessage } from "./from-messages.js";
@@ -39,6 +39,11 @@ export function createKmsAdminService(
       }
       throw connectError;
     }
+  }
+
+  /** keyCall runs a key operation that answers `{key_metadata}`. */
+  function keyCall(ctx: HandlerContext, op: () => Promise<KeyMetadata>) {
+    return call(ctx, async () => ({ keyMetadata: keyMetadataMessage(await op()) }));
   }
 
   return {
@@ -118,6 +123,38 @@ export function createKmsAdminService(
         engine.decrypt({
           ciphertextBlob: req.ciphertextBlob,
           encryptionContext: req.encryptionContext,
+        }),
+      ),
+    enableKey: (req, ctx) => keyCall(ctx, () => engine.enableKey(req.keyId)),
+    disableKey: (req, ctx) => keyCall(ctx, () => engine.disableKey(req.keyId)),
+    rotateKey: (req, ctx) => keyCall(ctx, () => engine.rotateKey(req.keyId)),
+    updateKeyDescription: (req, ctx) =>
+      keyCall(ctx, () => engine.updateKeyDescription(req.keyId, req.description)),
+    tagKey: (req, ctx) => keyCall(ctx, () => engine.tagKey(req.keyId, req.tags)),
+    untagKey: (req, ctx) => keyCall(ctx, () => engine.untagKey(req.keyId, req.tagKeys)),
+    generateDataKeyWithoutPlaintext: (req, ctx) =>
+      call(ctx, () =>
+        engine.generateDataKeyWithoutPlaintext({
+          keyId: req.keyId,
+          keySpec: req.keySpec,
+          encryptionContext: req.encryptionContext,
+        }),
+      ),
+    encrypt: (req, ctx) =>
+      call(ctx, () =>
+        engine.encrypt({
+          keyId: req.keyId,
+          plaintext: req.plaintext,
+          encryptionContext: req.encryptionContext,
+        }),
+      ),
+    reEncrypt: (req, ctx) =>
+      call(ctx, () =>
+        engine.reEncrypt({
+          ciphertextBlob: req.ciphertextBlob,
+          encryptionContext: req.encryptionContext,
+          destinationKeyId: req.destinationKeyId,
+          destinationEncryptionContext: req.destinationEncryptionContext,
         }),
       ),
   };

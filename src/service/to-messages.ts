@@ -20,6 +20,8 @@ export function keyMetadataMessage(meta: KeyMetadata): MessageInitShape<typeof K
     keyState: meta.keyState,
     keySpec: meta.keySpec,
     tags: meta.tags,
+    keyVersion: meta.keyVersion,
+    rotationDate: meta.rotationDate ? timestampFromDate(meta.rotationDate) : undefined,
   };
 }
 

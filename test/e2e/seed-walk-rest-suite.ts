@@ -8,9 +8,16 @@ const api = "/rustfs/admin/v3/kms";
 /** The seed's example key id, created by name so the seed's requests work verbatim. */
 const seedKeyId = "fa5bac0e-2a2c-4f9a-a09d-2f5b8a59ed85";
 /** Fields the contract (§3) adds to key_metadata beyond a given seed example. */
-const metadataExtras = ["key_state", "key_spec", "tags", "deletion_date", "rotation_enabled"].map(
-  (f) => `key_metadata.${f}`,
-);
+// key_version and rotation_date are the additive version fields of issue 7.
+const metadataExtras = [
+  "key_state",
+  "key_spec",
+  "tags",
+  "deletion_date",
+  "rotation_enabled",
+  "key_version",
+  "rotation_date",
+].map((f) => `key_metadata.${f}`);
 
 /** RestClient sends one signed REST request (signedFetch, aws4Fetch, curlFetch). */
 export type RestClient = (

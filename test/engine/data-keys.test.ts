@@ -167,12 +167,24 @@ describe("generateDataKey and decrypt", () => {
     const stored = store.keys.get("k");
     if (stored === undefined) throw new Error("missing key");
     store.keys.set("k", { ...stored, keyState: "Disabled" });
-    await expectKmsError(engine.generateDataKey({ keyId: "k" }), "INVALID_KEY_STATE", /disabled/);
-    await expectKmsError(engine.decrypt({ ciphertextBlob }), "INVALID_KEY_STATE", /disabled/);
+    await expectKmsError(
+      engine.generateDataKey({ keyId: "k" }),
+      "INVALID_KEY_STATE",
+      /is Disabled/,
+    );
+    await expectKmsError(engine.decrypt({ ciphertextBlob }), "INVALID_KEY_STATE", /is Disabled/);
     store.keys.set("k", stored);
     await engine.scheduleKeyDeletion("k", 7);
-    await expectKmsError(engine.generateDataKey({ keyId: "k" }), "INVALID_KEY_STATE", /pending/);
-    await expectKmsError(engine.decrypt({ ciphertextBlob }), "INVALID_KEY_STATE", /pending/);
+    await expectKmsError(
+      engine.generateDataKey({ keyId: "k" }),
+      "INVALID_KEY_STATE",
+      /is PendingDeletion/,
+    );
+    await expectKmsError(
+      engine.decrypt({ ciphertextBlob }),
+      "INVALID_KEY_STATE",
+      /is PendingDeletion/,
+    );
     await engine.cancelKeyDeletion("k");
     expect((await engine.decrypt({ ciphertextBlob })).keyId).toBe("k");
   });

@@ -13,15 +13,6 @@ async function createKeys(f: EngineFixture, ids: string[]): Promise<void> {
   for (const id of ids) await f.engine.createKey({ tags: { name: id } });
 }
 
-function setDisabled(f: EngineFixture, keyId: string): void {
-  const store = f.backends.storeFor(KEY_DIR);
-  const key = store.keys.get(keyId);
-  if (key === undefined) throw new Error(`no key ${keyId}`);
-  store.keys.set(keyId, { ...key, keyState: "Disabled" });
-  // The Disable RPC does not exist yet; a write behind the engine's back needs a cache clear.
-  f.engine.clearCache();
-}
-
 describe("createKey and describeKey", () => {
   it("creates an Enabled AES_256 key with a UUID id, as the seed shows", async () => {
     const f = await createFixture();
@@ -42,6 +33,8 @@ describe("createKey and describeKey", () => {
       deletionDate: null,
       rotationEnabled: false,
       tags: { owner: "security", env: "prod" },
+      keyVersion: 1,
+      rotationDate: null,
     });
     expect(await f.engine.describeKey(metadata.keyId)).toEqual(metadata);
   });
@@ -232,7 +225,7 @@ describe("key deletion", () => {
     const f = await createFixture();
     await createKeys(f, ["on", "off"]);
     await expectKmsError(f.engine.cancelKeyDeletion("on"), "INVALID_KEY_STATE", /not pending/);
-    setDisabled(f, "off");
+    await f.engine.disableKey("off");
     await f.engine.scheduleKeyDeletion("on", 7);
     await f.engine.scheduleKeyDeletion("off", 7);
     expect(await f.engine.cancelKeyDeletion("on")).toMatchObject({

@@ -154,6 +154,11 @@ function fieldJson(f: DescField, depth: number): fc.Arbitrary<JsonValue> {
         scalarJson(f.scalar) as fc.Arbitrary<string>,
         { maxKeys: 4 },
       );
+    case "list":
+      if (f.listKind !== "scalar") {
+        throw new Error(`no generator for list field ${f.name}: extend the property test`);
+      }
+      return fc.array(scalarJson(f.scalar), { maxLength: 4 });
     default:
       throw new Error(`no generator for ${f.fieldKind} field ${f.name}: extend the property test`);
   }

@@ -180,6 +180,8 @@ describe("writeRestJson", () => {
         key_state: "Enabled",
         key_spec: "AES_256",
         tags: { owner: "security" },
+        key_version: 0,
+        rotation_date: null,
       },
     });
   });

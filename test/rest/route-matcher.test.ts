@@ -23,6 +23,43 @@ describe("createRouteMatcher on KmsAdminService", () => {
     expect(found("POST", `${p}/keys/cancel-deletion`)).toBe("CancelKeyDeletion []");
   });
 
+  it("routes every literal key route to its RPC, not to /kms/keys/{key_id}", () => {
+    expect(found("POST", `${p}/keys/enable`)).toBe("EnableKey []");
+    expect(found("POST", `${p}/keys/disable`)).toBe("DisableKey []");
+    expect(found("POST", `${p}/keys/rotate`)).toBe("RotateKey []");
+    expect(found("POST", `${p}/keys/update-description`)).toBe("UpdateKeyDescription []");
+    expect(found("POST", `${p}/keys/tag`)).toBe("TagKey []");
+    expect(found("POST", `${p}/keys/untag`)).toBe("UntagKey []");
+    expect(found("POST", `${p}/encrypt`)).toBe("Encrypt []");
+    expect(found("POST", `${p}/re-encrypt`)).toBe("ReEncrypt []");
+    expect(found("POST", `${p}/generate-data-key-without-plaintext`)).toBe(
+      "GenerateDataKeyWithoutPlaintext []",
+    );
+  });
+
+  it("finds a literal route through escapes of unreserved characters", () => {
+    expect(found("POST", `${p}/keys/rot%61te`)).toBe("RotateKey []");
+    expect(found("POST", `${p}/keys/%72otate`)).toBe("RotateKey []");
+    expect(found("POST", "/rustfs/admin/v3/kms/clear%2Dcache")).toBe("ClearCache []");
+    // An escaped slash is not a separator: no literal, and no POST template.
+    expect(matcher.match("POST", `${p}/keys%2Frotate`)).toEqual({ kind: "not-found" });
+  });
+
+  it("sends other methods on a literal key path to the template, and 405 lists both", () => {
+    expect(found("GET", `${p}/keys/rotate`)).toBe('DescribeKey [["rotate"]]');
+    expect(matcher.match("PUT", `${p}/keys/rotate`)).toEqual({
+      kind: "method-not-allowed",
+      allow: ["GET", "POST"],
+    });
+    expect(matcher.match("DELETE", `${p}/encrypt`)).toEqual({
+      kind: "method-not-allowed",
+      allow: ["POST"],
+    });
+    // A malformed escape matches no literal; the template still captures it
+    // (the decoder then answers 400).
+    expect(found("GET", `${p}/keys/%zz`)).toBe('DescribeKey [["%zz"]]');
+  });
+
   it("still reaches a variable route whose path is also a literal route", () => {
     expect(found("GET", `${p}/keys/delete`)).toBe('DescribeKey [["delete"]]');
   });
@@ -68,6 +105,28 @@ describe("createRouteMatcher specificity", () => {
     expect(name("GET", "/a/b")).toBe("Lit");
     expect(name("GET", "/a/c")).toBe("One");
     expect(name("GET", "/a/c/d")).toBe("Wild");
+  });
+
+  it("prefers an exact literal over a `**` that matches zero segments", () => {
+    const zero = syntheticService([
+      { name: "Rest", rule: { pattern: { case: "get", value: "/a/b/{id=**}" } } },
+      { name: "Lit", rule: { pattern: { case: "get", value: "/a/b" } } },
+    ]);
+    const m = createRouteMatcher(compileRoutes(zero));
+    const hit = m.match("GET", "/a/b");
+    expect(hit.kind === "found" ? hit.route.method.name : hit.kind).toBe("Lit");
+    const deeper = m.match("GET", "/a/b/c");
+    expect(deeper.kind === "found" ? deeper.route.method.name : deeper.kind).toBe("Rest");
+  });
+
+  it("finds a literal whose template holds an escape, from either spelling", () => {
+    const escaped = syntheticService([
+      { name: "Esc", rule: { pattern: { case: "get", value: "/a/x%21y" } } },
+    ]);
+    const m = createRouteMatcher(compileRoutes(escaped));
+    expect(m.match("GET", "/a/x%21y").kind).toBe("found");
+    expect(m.match("GET", "/a/x!y").kind).toBe("found");
+    expect(m.match("GET", "/a/x%2a").kind).toBe("not-found");
   });
 
   it("matches verbs", () => {

@@ -176,3 +176,136 @@ describe("configPatchFromMessage", () => {
     expect(patch.authMethod).toEqual(expected);
   });
 });
+
+describe("the key lifecycle handlers", () => {
+  const meta = {
+    keyId: "k",
+    description: null,
+    keyState: "Disabled" as const,
+    keyUsage: "ENCRYPT_DECRYPT" as const,
+    keySpec: "AES_256" as const,
+    creationDate: new Date("2025-01-01T00:00:00Z"),
+    deletionDate: null,
+    rotationEnabled: false,
+    tags: { name: "k" },
+    keyVersion: 3,
+    rotationDate: new Date("2025-02-01T00:00:00Z"),
+  };
+
+  it("pass each request's fields to the engine and answer {key_metadata}", async () => {
+    const calls: unknown[][] = [];
+    const record =
+      (name: string) =>
+      async (...args: unknown[]) => {
+        calls.push([name, ...args]);
+        return meta;
+      };
+    const service = createKmsAdminService(
+      fakeEngine({
+        enableKey: record("enableKey"),
+        disableKey: record("disableKey"),
+        rotateKey: record("rotateKey"),
+        updateKeyDescription: record("updateKeyDescription"),
+        tagKey: record("tagKey"),
+        untagKey: record("untagKey"),
+      }),
+    );
+    const m = KmsAdminService.method;
+    const answers = [
+      await service.enableKey(create(m.enableKey.input, { keyId: "k" }), context("enableKey")),
+      await service.disableKey(create(m.disableKey.input, { keyId: "k" }), context("disableKey")),
+      await service.rotateKey(create(m.rotateKey.input, { keyId: "k" }), context("rotateKey")),
+      await service.updateKeyDescription(
+        create(m.updateKeyDescription.input, { keyId: "k", description: "d" }),
+        context("updateKeyDescription"),
+      ),
+      await service.tagKey(
+        create(m.tagKey.input, { keyId: "k", tags: { a: "1" } }),
+        context("tagKey"),
+      ),
+      await service.untagKey(
+        create(m.untagKey.input, { keyId: "k", tagKeys: ["a"] }),
+        context("untagKey"),
+      ),
+    ];
+    expect(calls).toEqual([
+      ["enableKey", "k"],
+      ["disableKey", "k"],
+      ["rotateKey", "k"],
+      ["updateKeyDescription", "k", "d"],
+      ["tagKey", "k", { a: "1" }],
+      ["untagKey", "k", ["a"]],
+    ]);
+    for (const answer of answers) {
+      expect(answer).toMatchObject({
+        keyMetadata: {
+          keyId: "k",
+          enabled: false,
+          keyState: "Disabled",
+          keyVersion: 3,
+          rotationDate: { seconds: BigInt(Date.parse("2025-02-01T00:00:00Z") / 1000) },
+        },
+      });
+    }
+  });
+
+  it("pass an absent description as undefined, so the engine can require it", async () => {
+    const updateKeyDescription = vi.fn(async () => meta);
+    const service = createKmsAdminService(fakeEngine({ updateKeyDescription }));
+    await service.updateKeyDescription(
+      create(KmsAdminService.method.updateKeyDescription.input, { keyId: "k" }),
+      context("updateKeyDescription"),
+    );
+    expect(updateKeyDescription).toHaveBeenCalledWith("k", undefined);
+  });
+
+  it("pass encrypt, re-encrypt and wrapped-only data key requests through", async () => {
+    const blob = new Uint8Array([1, 2, 3]);
+    const encrypt = vi.fn(async () => ({ keyId: "k", ciphertextBlob: blob }));
+    const reEncrypt = vi.fn(async () => ({ keyId: "o", sourceKeyId: "k", ciphertextBlob: blob }));
+    const generateDataKeyWithoutPlaintext = vi.fn(async () => ({
+      keyId: "k",
+      ciphertextBlob: blob,
+    }));
+    const service = createKmsAdminService(
+      fakeEngine({ encrypt, reEncrypt, generateDataKeyWithoutPlaintext }),
+    );
+    const m = KmsAdminService.method;
+    expect(
+      await service.encrypt(
+        create(m.encrypt.input, { keyId: "k", plaintext: blob, encryptionContext: { a: "1" } }),
+        context("encrypt"),
+      ),
+    ).toEqual({ keyId: "k", ciphertextBlob: blob });
+    expect(encrypt).toHaveBeenCalledWith({
+      keyId: "k",
+      plaintext: blob,
+      encryptionContext: { a: "1" },
+    });
+    expect(
+      await service.reEncrypt(
+        create(m.reEncrypt.input, {
+          ciphertextBlob: blob,
+          destinationKeyId: "o",
+          destinationEncryptionContext: { b: "2" },
+        }),
+        context("reEncrypt"),
+      ),
+    ).toEqual({ keyId: "o", sourceKeyId: "k", ciphertextBlob: blob });
+    expect(reEncrypt).toHaveBeenCalledWith({
+      ciphertextBlob: blob,
+      encryptionContext: {},
+      destinationKeyId: "o",
+      destinationEncryptionContext: { b: "2" },
+    });
+    await service.generateDataKeyWithoutPlaintext(
+      create(m.generateDataKeyWithoutPlaintext.input, { keySpec: "AES_128" }),
+      context("generateDataKeyWithoutPlaintext"),
+    );
+    expect(generateDataKeyWithoutPlaintext).toHaveBeenCalledWith({
+      keyId: undefined,
+      keySpec: "AES_128",
+      encryptionContext: {},
+    });
+  });
+});

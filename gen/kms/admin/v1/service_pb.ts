@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kms/admin/v1/service.proto.
  */
 export const file_kms_admin_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIVChNTdGFydFNlcnZpY2VSZXF1ZXN0IkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IsQBChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSACIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Ei0KC2NhY2hlX3N0YXRzGAUgASgLMhgua21zLmFkbWluLnYxLkNhY2hlU3RhdHNCDwoNX2JhY2tlbmRfdHlwZSJOCgpDYWNoZVN0YXRzEgwKBGhpdHMYASABKAESDgoGbWlzc2VzGAIgASgBEhEKCWV2aWN0aW9ucxgDIAEoARIPCgdlbnRyaWVzGAQgASgNIhIKEEdldENvbmZpZ1JlcXVlc3QirwEKEUdldENvbmZpZ1Jlc3BvbnNlEhQKB2JhY2tlbmQYASABKAlIAIgBARIVCg1jYWNoZV9lbmFibGVkGAIgASgIEhYKDmNhY2hlX21heF9rZXlzGAMgASgNEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgNEhsKDmRlZmF1bHRfa2V5X2lkGAUgASgJSAGIAQFCCgoIX2JhY2tlbmRCEQoPX2RlZmF1bHRfa2V5X2lkIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IhQKEkNsZWFyQ2FjaGVSZXNwb25zZSLkAQoQQ3JlYXRlS2V5UmVxdWVzdBIgCglrZXlfdXNhZ2UYASABKAlIAFIIS2V5VXNhZ2WIAQESJQoLZGVzY3JpcHRpb24YAiABKAlIAVILRGVzY3JpcHRpb26IAQESPAoEdGFncxgDIAMoCzIoLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0LlRhZ3NFbnRyeVIEVGFncxorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfa2V5X3VzYWdlQg4KDF9kZXNjcmlwdGlvbiJUChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSLwoMa2V5X21ldGFkYXRhGAIgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIk8KD0xpc3RLZXlzUmVxdWVzdBISCgVsaW1pdBgBIAEoDUgAiAEBEhMKBm1hcmtlchgCIAEoCUgBiAEBQggKBl9saW1pdEIJCgdfbWFya2VyIpUBChBMaXN0S2V5c1Jlc3BvbnNlEigKBGtleXMYASADKAsyGi5rbXMuYWRtaW4udjEuS2V5TGlzdEVudHJ5EhEKCXRydW5jYXRlZBgCIAEoCBIYCgtuZXh0X21hcmtlchgDIAEoCUgAiAEBEhoKEnVucmVhZGFibGVfa2V5X2lkcxgEIAMoCUIOCgxfbmV4dF9tYXJrZXIiJAoSRGVzY3JpYmVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJGChNEZXNjcmliZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJsChpTY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSIwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDUgAiAEBQhkKF19wZW5kaW5nX3dpbmRvd19pbl9kYXlzIk4KG1NjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGEiKgoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJMChlDYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSLvAQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBElcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzI7Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWRCCwoJX2tleV9zcGVjIlkKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1wbGFpbnRleHRfa2V5GAIgASgMEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCK0AQoORGVjcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMEk8KEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzIzLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4Cg9EZWNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwyuA4KD0ttc0FkbWluU2VydmljZRJ8CglDb25maWd1cmUSHi5rbXMuYWRtaW4udjEuQ29uZmlndXJlUmVxdWVzdBofLmttcy5hZG1pbi52MS5Db25maWd1cmVSZXNwb25zZSIugtPkkwIoOgZjb25maWciHi9ydXN0ZnMvYWRtaW4vdjMva21zL2NvbmZpZ3VyZRKEAQoLUmVjb25maWd1cmUSIC5rbXMuYWRtaW4udjEuUmVjb25maWd1cmVSZXF1ZXN0GiEua21zLmFkbWluLnYxLlJlY29uZmlndXJlUmVzcG9uc2UiMILT5JMCKjoGY29uZmlnIiAvcnVzdGZzL2FkbWluL3YzL2ttcy9yZWNvbmZpZ3VyZRJ8CgxTdGFydFNlcnZpY2USIS5rbXMuYWRtaW4udjEuU3RhcnRTZXJ2aWNlUmVxdWVzdBoiLmttcy5hZG1pbi52MS5TdGFydFNlcnZpY2VSZXNwb25zZSIlgtPkkwIfOgEqIhovcnVzdGZzL2FkbWluL3YzL2ttcy9zdGFydBJ4CgtTdG9wU2VydmljZRIgLmttcy5hZG1pbi52MS5TdG9wU2VydmljZVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuU3RvcFNlcnZpY2VSZXNwb25zZSIkgtPkkwIeOgEqIhkvcnVzdGZzL2FkbWluL3YzL2ttcy9zdG9wEpgBCglHZXRTdGF0dXMSHi5rbXMuYWRtaW4udjEuR2V0U3RhdHVzUmVxdWVzdBofLmttcy5hZG1pbi52MS5HZXRTdGF0dXNSZXNwb25zZSJKgtPkkwJEWiUSIy9ydXN0ZnMvYWRtaW4vdjMva21zL3NlcnZpY2Utc3RhdHVzEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9zdGF0dXMScQoJR2V0Q29uZmlnEh4ua21zLmFkbWluLnYxLkdldENvbmZpZ1JlcXVlc3QaHy5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVzcG9uc2UiI4LT5JMCHRIbL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlnEnwKCkNsZWFyQ2FjaGUSHy5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlcXVlc3QaIC5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2NsZWFyLWNhY2hlEnIKCUNyZWF0ZUtleRIeLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlc3BvbnNlIiSC0+STAh46ASoiGS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMSbAoITGlzdEtleXMSHS5rbXMuYWRtaW4udjEuTGlzdEtleXNSZXF1ZXN0Gh4ua21zLmFkbWluLnYxLkxpc3RLZXlzUmVzcG9uc2UiIYLT5JMCGxIZL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cxJ+CgtEZXNjcmliZUtleRIgLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuRGVzY3JpYmVLZXlSZXNwb25zZSIqgtPkkwIkEiIvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3trZXlfaWR9EpcBChNTY2hlZHVsZUtleURlbGV0aW9uEigua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXF1ZXN0Gikua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZSIrgtPkkwIlOgEqKiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2RlbGV0ZRKaAQoRQ2FuY2VsS2V5RGVsZXRpb24SJi5rbXMuYWRtaW4udjEuQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Gicua21zLmFkbWluLnYxLkNhbmNlbEtleURlbGV0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9jYW5jZWwtZGVsZXRpb24SkQEKD0dlbmVyYXRlRGF0YUtleRIkLmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0GiUua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlc3BvbnNlIjGC0+STAis6ASoiJi9ydXN0ZnMvYWRtaW4vdjMva21zL2dlbmVyYXRlLWRhdGEta2V5Em8KB0RlY3J5cHQSHC5rbXMuYWRtaW4udjEuRGVjcnlwdFJlcXVlc3QaHS5rbXMuYWRtaW4udjEuRGVjcnlwdFJlc3BvbnNlIieC0+STAiE6ASoiHC9ydXN0ZnMvYWRtaW4vdjMva21zL2RlY3J5cHRiBnByb3RvMw", [file_google_api_annotations, file_kms_admin_v1_types]);
+  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIVChNTdGFydFNlcnZpY2VSZXF1ZXN0IkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IsQBChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSACIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Ei0KC2NhY2hlX3N0YXRzGAUgASgLMhgua21zLmFkbWluLnYxLkNhY2hlU3RhdHNCDwoNX2JhY2tlbmRfdHlwZSJOCgpDYWNoZVN0YXRzEgwKBGhpdHMYASABKAESDgoGbWlzc2VzGAIgASgBEhEKCWV2aWN0aW9ucxgDIAEoARIPCgdlbnRyaWVzGAQgASgNIhIKEEdldENvbmZpZ1JlcXVlc3QirwEKEUdldENvbmZpZ1Jlc3BvbnNlEhQKB2JhY2tlbmQYASABKAlIAIgBARIVCg1jYWNoZV9lbmFibGVkGAIgASgIEhYKDmNhY2hlX21heF9rZXlzGAMgASgNEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgNEhsKDmRlZmF1bHRfa2V5X2lkGAUgASgJSAGIAQFCCgoIX2JhY2tlbmRCEQoPX2RlZmF1bHRfa2V5X2lkIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IhQKEkNsZWFyQ2FjaGVSZXNwb25zZSLkAQoQQ3JlYXRlS2V5UmVxdWVzdBIgCglrZXlfdXNhZ2UYASABKAlIAFIIS2V5VXNhZ2WIAQESJQoLZGVzY3JpcHRpb24YAiABKAlIAVILRGVzY3JpcHRpb26IAQESPAoEdGFncxgDIAMoCzIoLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0LlRhZ3NFbnRyeVIEVGFncxorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfa2V5X3VzYWdlQg4KDF9kZXNjcmlwdGlvbiJUChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSLwoMa2V5X21ldGFkYXRhGAIgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIk8KD0xpc3RLZXlzUmVxdWVzdBISCgVsaW1pdBgBIAEoDUgAiAEBEhMKBm1hcmtlchgCIAEoCUgBiAEBQggKBl9saW1pdEIJCgdfbWFya2VyIpUBChBMaXN0S2V5c1Jlc3BvbnNlEigKBGtleXMYASADKAsyGi5rbXMuYWRtaW4udjEuS2V5TGlzdEVudHJ5EhEKCXRydW5jYXRlZBgCIAEoCBIYCgtuZXh0X21hcmtlchgDIAEoCUgAiAEBEhoKEnVucmVhZGFibGVfa2V5X2lkcxgEIAMoCUIOCgxfbmV4dF9tYXJrZXIiJAoSRGVzY3JpYmVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJGChNEZXNjcmliZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJsChpTY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSIwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDUgAiAEBQhkKF19wZW5kaW5nX3dpbmRvd19pbl9kYXlzIk4KG1NjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGEiKgoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJMChlDYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSLvAQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBElcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzI7Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWRCCwoJX2tleV9zcGVjIlkKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1wbGFpbnRleHRfa2V5GAIgASgMEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCK0AQoORGVjcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMEk8KEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzIzLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4Cg9EZWNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwiIgoQRW5hYmxlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkiRAoRRW5hYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIiMKEURpc2FibGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJFChJEaXNhYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIiIKEFJvdGF0ZUtleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJIkQKEVJvdGF0ZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJXChtVcGRhdGVLZXlEZXNjcmlwdGlvblJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEhgKC2Rlc2NyaXB0aW9uGAIgASgJSACIAQFCDgoMX2Rlc2NyaXB0aW9uIk8KHFVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIoEBCg1UYWdLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIzCgR0YWdzGAIgAygLMiUua21zLmFkbWluLnYxLlRhZ0tleVJlcXVlc3QuVGFnc0VudHJ5GisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKDlRhZ0tleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSIzCg9VbnRhZ0tleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEhAKCHRhZ19rZXlzGAIgAygJIkMKEFVudGFnS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIs4BCg5FbmNyeXB0UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIRCglwbGFpbnRleHQYAiABKAwSTwoSZW5jcnlwdGlvbl9jb250ZXh0GAMgAygLMjMua21zLmFkbWluLnYxLkVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWQiOgoPRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwinwMKEFJlRW5jcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMElEKEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzI1Lmttcy5hZG1pbi52MS5SZUVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkSHwoSZGVzdGluYXRpb25fa2V5X2lkGAMgASgJSACIAQESaAoeZGVzdGluYXRpb25fZW5jcnlwdGlvbl9jb250ZXh0GAQgAygLMkAua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlcXVlc3QuRGVzdGluYXRpb25FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpDCiFEZXN0aW5hdGlvbkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIVChNfZGVzdGluYXRpb25fa2V5X2lkIlMKEVJlRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1zb3VyY2Vfa2V5X2lkGAIgASgJEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCKPAgomR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QSEwoGa2V5X2lkGAEgASgJSACIAQESFQoIa2V5X3NwZWMYAiABKAlIAYgBARJnChJlbmNyeXB0aW9uX2NvbnRleHQYAyADKAsySy5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QuRW5jcnlwdGlvbkNvbnRleHRFbnRyeRo4ChZFbmNyeXB0aW9uQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHX2tleV9pZEILCglfa2V5X3NwZWMiUgonR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwy/RcKD0ttc0FkbWluU2VydmljZRJ8CglDb25maWd1cmUSHi5rbXMuYWRtaW4udjEuQ29uZmlndXJlUmVxdWVzdBofLmttcy5hZG1pbi52MS5Db25maWd1cmVSZXNwb25zZSIugtPkkwIoOgZjb25maWciHi9ydXN0ZnMvYWRtaW4vdjMva21zL2NvbmZpZ3VyZRKEAQoLUmVjb25maWd1cmUSIC5rbXMuYWRtaW4udjEuUmVjb25maWd1cmVSZXF1ZXN0GiEua21zLmFkbWluLnYxLlJlY29uZmlndXJlUmVzcG9uc2UiMILT5JMCKjoGY29uZmlnIiAvcnVzdGZzL2FkbWluL3YzL2ttcy9yZWNvbmZpZ3VyZRJ8CgxTdGFydFNlcnZpY2USIS5rbXMuYWRtaW4udjEuU3RhcnRTZXJ2aWNlUmVxdWVzdBoiLmttcy5hZG1pbi52MS5TdGFydFNlcnZpY2VSZXNwb25zZSIlgtPkkwIfOgEqIhovcnVzdGZzL2FkbWluL3YzL2ttcy9zdGFydBJ4CgtTdG9wU2VydmljZRIgLmttcy5hZG1pbi52MS5TdG9wU2VydmljZVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuU3RvcFNlcnZpY2VSZXNwb25zZSIkgtPkkwIeOgEqIhkvcnVzdGZzL2FkbWluL3YzL2ttcy9zdG9wEpgBCglHZXRTdGF0dXMSHi5rbXMuYWRtaW4udjEuR2V0U3RhdHVzUmVxdWVzdBofLmttcy5hZG1pbi52MS5HZXRTdGF0dXNSZXNwb25zZSJKgtPkkwJEWiUSIy9ydXN0ZnMvYWRtaW4vdjMva21zL3NlcnZpY2Utc3RhdHVzEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9zdGF0dXMScQoJR2V0Q29uZmlnEh4ua21zLmFkbWluLnYxLkdldENvbmZpZ1JlcXVlc3QaHy5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVzcG9uc2UiI4LT5JMCHRIbL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlnEnwKCkNsZWFyQ2FjaGUSHy5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlcXVlc3QaIC5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2NsZWFyLWNhY2hlEnIKCUNyZWF0ZUtleRIeLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlc3BvbnNlIiSC0+STAh46ASoiGS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMSbAoITGlzdEtleXMSHS5rbXMuYWRtaW4udjEuTGlzdEtleXNSZXF1ZXN0Gh4ua21zLmFkbWluLnYxLkxpc3RLZXlzUmVzcG9uc2UiIYLT5JMCGxIZL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cxJ+CgtEZXNjcmliZUtleRIgLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuRGVzY3JpYmVLZXlSZXNwb25zZSIqgtPkkwIkEiIvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3trZXlfaWR9EpcBChNTY2hlZHVsZUtleURlbGV0aW9uEigua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXF1ZXN0Gikua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZSIrgtPkkwIlOgEqKiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2RlbGV0ZRKaAQoRQ2FuY2VsS2V5RGVsZXRpb24SJi5rbXMuYWRtaW4udjEuQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Gicua21zLmFkbWluLnYxLkNhbmNlbEtleURlbGV0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9jYW5jZWwtZGVsZXRpb24SkQEKD0dlbmVyYXRlRGF0YUtleRIkLmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0GiUua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlc3BvbnNlIjGC0+STAis6ASoiJi9ydXN0ZnMvYWRtaW4vdjMva21zL2dlbmVyYXRlLWRhdGEta2V5Em8KB0RlY3J5cHQSHC5rbXMuYWRtaW4udjEuRGVjcnlwdFJlcXVlc3QaHS5rbXMuYWRtaW4udjEuRGVjcnlwdFJlc3BvbnNlIieC0+STAiE6ASoiHC9ydXN0ZnMvYWRtaW4vdjMva21zL2RlY3J5cHQSeQoJRW5hYmxlS2V5Eh4ua21zLmFkbWluLnYxLkVuYWJsZUtleVJlcXVlc3QaHy5rbXMuYWRtaW4udjEuRW5hYmxlS2V5UmVzcG9uc2UiK4LT5JMCJToBKiIgL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9lbmFibGUSfQoKRGlzYWJsZUtleRIfLmttcy5hZG1pbi52MS5EaXNhYmxlS2V5UmVxdWVzdBogLmttcy5hZG1pbi52MS5EaXNhYmxlS2V5UmVzcG9uc2UiLILT5JMCJjoBKiIhL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9kaXNhYmxlEnkKCVJvdGF0ZUtleRIeLmttcy5hZG1pbi52MS5Sb3RhdGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLlJvdGF0ZUtleVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvcm90YXRlEqYBChRVcGRhdGVLZXlEZXNjcmlwdGlvbhIpLmttcy5hZG1pbi52MS5VcGRhdGVLZXlEZXNjcmlwdGlvblJlcXVlc3QaKi5rbXMuYWRtaW4udjEuVXBkYXRlS2V5RGVzY3JpcHRpb25SZXNwb25zZSI3gtPkkwIxOgEqIiwvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3VwZGF0ZS1kZXNjcmlwdGlvbhJtCgZUYWdLZXkSGy5rbXMuYWRtaW4udjEuVGFnS2V5UmVxdWVzdBocLmttcy5hZG1pbi52MS5UYWdLZXlSZXNwb25zZSIogtPkkwIiOgEqIh0vcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3RhZxJ1CghVbnRhZ0tleRIdLmttcy5hZG1pbi52MS5VbnRhZ0tleVJlcXVlc3QaHi5rbXMuYWRtaW4udjEuVW50YWdLZXlSZXNwb25zZSIqgtPkkwIkOgEqIh8vcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3VudGFnEm8KB0VuY3J5cHQSHC5rbXMuYWRtaW4udjEuRW5jcnlwdFJlcXVlc3QaHS5rbXMuYWRtaW4udjEuRW5jcnlwdFJlc3BvbnNlIieC0+STAiE6ASoiHC9ydXN0ZnMvYWRtaW4vdjMva21zL2VuY3J5cHQSeAoJUmVFbmNyeXB0Eh4ua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlcXVlc3QaHy5rbXMuYWRtaW4udjEuUmVFbmNyeXB0UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3J1c3Rmcy9hZG1pbi92My9rbXMvcmUtZW5jcnlwdBLTAQofR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dBI0Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0UmVxdWVzdBo1Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0UmVzcG9uc2UiQ4LT5JMCPToBKiI4L3J1c3Rmcy9hZG1pbi92My9rbXMvZ2VuZXJhdGUtZGF0YS1rZXktd2l0aG91dC1wbGFpbnRleHRiBnByb3RvMw", [file_google_api_annotations, file_kms_admin_v1_types]);
 
 /**
  * ConfigureRequest carries the initial configuration.
@@ -826,6 +826,483 @@ export const DecryptResponseSchema: GenMessage<DecryptResponse> = /*@__PURE__*/
   messageDesc(file_kms_admin_v1_service, 28);
 
 /**
+ * EnableKeyRequest names a key.
+ *
+ * @generated from message kms.admin.v1.EnableKeyRequest
+ */
+export type EnableKeyRequest = Message<"kms.admin.v1.EnableKeyRequest"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message kms.admin.v1.EnableKeyRequest.
+ * Use `create(EnableKeyRequestSchema)` to create a new message.
+ */
+export const EnableKeyRequestSchema: GenMessage<EnableKeyRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 29);
+
+/**
+ * EnableKeyResponse is the key's updated metadata.
+ *
+ * @generated from message kms.admin.v1.EnableKeyResponse
+ */
+export type EnableKeyResponse = Message<"kms.admin.v1.EnableKeyResponse"> & {
+  /**
+   * key_metadata is the key's metadata.
+   *
+   * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
+   */
+  keyMetadata?: KeyMetadata | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.EnableKeyResponse.
+ * Use `create(EnableKeyResponseSchema)` to create a new message.
+ */
+export const EnableKeyResponseSchema: GenMessage<EnableKeyResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 30);
+
+/**
+ * DisableKeyRequest names a key.
+ *
+ * @generated from message kms.admin.v1.DisableKeyRequest
+ */
+export type DisableKeyRequest = Message<"kms.admin.v1.DisableKeyRequest"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message kms.admin.v1.DisableKeyRequest.
+ * Use `create(DisableKeyRequestSchema)` to create a new message.
+ */
+export const DisableKeyRequestSchema: GenMessage<DisableKeyRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 31);
+
+/**
+ * DisableKeyResponse is the key's updated metadata.
+ *
+ * @generated from message kms.admin.v1.DisableKeyResponse
+ */
+export type DisableKeyResponse = Message<"kms.admin.v1.DisableKeyResponse"> & {
+  /**
+   * key_metadata is the key's metadata.
+   *
+   * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
+   */
+  keyMetadata?: KeyMetadata | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.DisableKeyResponse.
+ * Use `create(DisableKeyResponseSchema)` to create a new message.
+ */
+export const DisableKeyResponseSchema: GenMessage<DisableKeyResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 32);
+
+/**
+ * RotateKeyRequest names a key.
+ *
+ * @generated from message kms.admin.v1.RotateKeyRequest
+ */
+export type RotateKeyRequest = Message<"kms.admin.v1.RotateKeyRequest"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message kms.admin.v1.RotateKeyRequest.
+ * Use `create(RotateKeyRequestSchema)` to create a new message.
+ */
+export const RotateKeyRequestSchema: GenMessage<RotateKeyRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 33);
+
+/**
+ * RotateKeyResponse is the key's updated metadata, with its new key_version.
+ *
+ * @generated from message kms.admin.v1.RotateKeyResponse
+ */
+export type RotateKeyResponse = Message<"kms.admin.v1.RotateKeyResponse"> & {
+  /**
+   * key_metadata is the key's metadata.
+   *
+   * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
+   */
+  keyMetadata?: KeyMetadata | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.RotateKeyResponse.
+ * Use `create(RotateKeyResponseSchema)` to create a new message.
+ */
+export const RotateKeyResponseSchema: GenMessage<RotateKeyResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 34);
+
+/**
+ * UpdateKeyDescriptionRequest names a key and its new description.
+ *
+ * @generated from message kms.admin.v1.UpdateKeyDescriptionRequest
+ */
+export type UpdateKeyDescriptionRequest = Message<"kms.admin.v1.UpdateKeyDescriptionRequest"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * description is the new description, at most 8192 characters (required).
+   *
+   * @generated from field: optional string description = 2;
+   */
+  description?: string | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.UpdateKeyDescriptionRequest.
+ * Use `create(UpdateKeyDescriptionRequestSchema)` to create a new message.
+ */
+export const UpdateKeyDescriptionRequestSchema: GenMessage<UpdateKeyDescriptionRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 35);
+
+/**
+ * UpdateKeyDescriptionResponse is the key's updated metadata.
+ *
+ * @generated from message kms.admin.v1.UpdateKeyDescriptionResponse
+ */
+export type UpdateKeyDescriptionResponse = Message<"kms.admin.v1.UpdateKeyDescriptionResponse"> & {
+  /**
+   * key_metadata is the key's metadata.
+   *
+   * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
+   */
+  keyMetadata?: KeyMetadata | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.UpdateKeyDescriptionResponse.
+ * Use `create(UpdateKeyDescriptionResponseSchema)` to create a new message.
+ */
+export const UpdateKeyDescriptionResponseSchema: GenMessage<UpdateKeyDescriptionResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 36);
+
+/**
+ * TagKeyRequest names a key and the tags to add or replace.
+ *
+ * @generated from message kms.admin.v1.TagKeyRequest
+ */
+export type TagKeyRequest = Message<"kms.admin.v1.TagKeyRequest"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * tags are merged over the key's tags: at least one, at most 50 on the key
+   * afterwards, keys 1-128 and values at most 256 characters.
+   *
+   * @generated from field: map<string, string> tags = 2;
+   */
+  tags: { [key: string]: string };
+};
+
+/**
+ * Describes the message kms.admin.v1.TagKeyRequest.
+ * Use `create(TagKeyRequestSchema)` to create a new message.
+ */
+export const TagKeyRequestSchema: GenMessage<TagKeyRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 37);
+
+/**
+ * TagKeyResponse is the key's updated metadata.
+ *
+ * @generated from message kms.admin.v1.TagKeyResponse
+ */
+export type TagKeyResponse = Message<"kms.admin.v1.TagKeyResponse"> & {
+  /**
+   * key_metadata is the key's metadata.
+   *
+   * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
+   */
+  keyMetadata?: KeyMetadata | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.TagKeyResponse.
+ * Use `create(TagKeyResponseSchema)` to create a new message.
+ */
+export const TagKeyResponseSchema: GenMessage<TagKeyResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 38);
+
+/**
+ * UntagKeyRequest names a key and the tag keys to remove.
+ *
+ * @generated from message kms.admin.v1.UntagKeyRequest
+ */
+export type UntagKeyRequest = Message<"kms.admin.v1.UntagKeyRequest"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * tag_keys are the tags to remove (1 to 50); keys the key lacks are ignored.
+   *
+   * @generated from field: repeated string tag_keys = 2;
+   */
+  tagKeys: string[];
+};
+
+/**
+ * Describes the message kms.admin.v1.UntagKeyRequest.
+ * Use `create(UntagKeyRequestSchema)` to create a new message.
+ */
+export const UntagKeyRequestSchema: GenMessage<UntagKeyRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 39);
+
+/**
+ * UntagKeyResponse is the key's updated metadata.
+ *
+ * @generated from message kms.admin.v1.UntagKeyResponse
+ */
+export type UntagKeyResponse = Message<"kms.admin.v1.UntagKeyResponse"> & {
+  /**
+   * key_metadata is the key's metadata.
+   *
+   * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
+   */
+  keyMetadata?: KeyMetadata | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.UntagKeyResponse.
+ * Use `create(UntagKeyResponseSchema)` to create a new message.
+ */
+export const UntagKeyResponseSchema: GenMessage<UntagKeyResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 40);
+
+/**
+ * EncryptRequest carries caller data to wrap under a master key.
+ *
+ * @generated from message kms.admin.v1.EncryptRequest
+ */
+export type EncryptRequest = Message<"kms.admin.v1.EncryptRequest"> & {
+  /**
+   * key_id is the master key; the configured default key when absent.
+   *
+   * @generated from field: optional string key_id = 1;
+   */
+  keyId?: string | undefined;
+
+  /**
+   * plaintext is the data to wrap, 1 to 4096 bytes (base64 in JSON).
+   *
+   * @generated from field: bytes plaintext = 2;
+   */
+  plaintext: Uint8Array;
+
+  /**
+   * encryption_context is bound to the ciphertext; decrypt needs the same map.
+   *
+   * @generated from field: map<string, string> encryption_context = 3;
+   */
+  encryptionContext: { [key: string]: string };
+};
+
+/**
+ * Describes the message kms.admin.v1.EncryptRequest.
+ * Use `create(EncryptRequestSchema)` to create a new message.
+ */
+export const EncryptRequestSchema: GenMessage<EncryptRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 41);
+
+/**
+ * EncryptResponse carries the wrapped data.
+ *
+ * @generated from message kms.admin.v1.EncryptResponse
+ */
+export type EncryptResponse = Message<"kms.admin.v1.EncryptResponse"> & {
+  /**
+   * key_id is the master key that wrapped the data.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * ciphertext_blob is the wrapped data, a versioned envelope.
+   *
+   * @generated from field: bytes ciphertext_blob = 2;
+   */
+  ciphertextBlob: Uint8Array;
+};
+
+/**
+ * Describes the message kms.admin.v1.EncryptResponse.
+ * Use `create(EncryptResponseSchema)` to create a new message.
+ */
+export const EncryptResponseSchema: GenMessage<EncryptResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 42);
+
+/**
+ * ReEncryptRequest carries a ciphertext blob to wrap again.
+ *
+ * @generated from message kms.admin.v1.ReEncryptRequest
+ */
+export type ReEncryptRequest = Message<"kms.admin.v1.ReEncryptRequest"> & {
+  /**
+   * ciphertext_blob is a blob returned by GenerateDataKey, Encrypt or ReEncrypt.
+   *
+   * @generated from field: bytes ciphertext_blob = 1;
+   */
+  ciphertextBlob: Uint8Array;
+
+  /**
+   * encryption_context must equal the one the blob was made with.
+   *
+   * @generated from field: map<string, string> encryption_context = 2;
+   */
+  encryptionContext: { [key: string]: string };
+
+  /**
+   * destination_key_id is the key to wrap under; the blob's own key when absent.
+   *
+   * @generated from field: optional string destination_key_id = 3;
+   */
+  destinationKeyId?: string | undefined;
+
+  /**
+   * destination_encryption_context is bound to the new blob (empty when absent).
+   *
+   * @generated from field: map<string, string> destination_encryption_context = 4;
+   */
+  destinationEncryptionContext: { [key: string]: string };
+};
+
+/**
+ * Describes the message kms.admin.v1.ReEncryptRequest.
+ * Use `create(ReEncryptRequestSchema)` to create a new message.
+ */
+export const ReEncryptRequestSchema: GenMessage<ReEncryptRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 43);
+
+/**
+ * ReEncryptResponse carries the blob wrapped again.
+ *
+ * @generated from message kms.admin.v1.ReEncryptResponse
+ */
+export type ReEncryptResponse = Message<"kms.admin.v1.ReEncryptResponse"> & {
+  /**
+   * key_id is the master key that wrapped the new blob.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * source_key_id is the master key that had wrapped the given blob.
+   *
+   * @generated from field: string source_key_id = 2;
+   */
+  sourceKeyId: string;
+
+  /**
+   * ciphertext_blob is the new blob.
+   *
+   * @generated from field: bytes ciphertext_blob = 3;
+   */
+  ciphertextBlob: Uint8Array;
+};
+
+/**
+ * Describes the message kms.admin.v1.ReEncryptResponse.
+ * Use `create(ReEncryptResponseSchema)` to create a new message.
+ */
+export const ReEncryptResponseSchema: GenMessage<ReEncryptResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 44);
+
+/**
+ * GenerateDataKeyWithoutPlaintextRequest asks for a wrapped data key only.
+ *
+ * @generated from message kms.admin.v1.GenerateDataKeyWithoutPlaintextRequest
+ */
+export type GenerateDataKeyWithoutPlaintextRequest = Message<"kms.admin.v1.GenerateDataKeyWithoutPlaintextRequest"> & {
+  /**
+   * key_id is the master key; the configured default key when absent.
+   *
+   * @generated from field: optional string key_id = 1;
+   */
+  keyId?: string | undefined;
+
+  /**
+   * key_spec is `AES_256` [default] or `AES_128` (also `Aes256`, `Aes128`).
+   *
+   * @generated from field: optional string key_spec = 2;
+   */
+  keySpec?: string | undefined;
+
+  /**
+   * encryption_context is bound to the ciphertext; decrypt needs the same map.
+   *
+   * @generated from field: map<string, string> encryption_context = 3;
+   */
+  encryptionContext: { [key: string]: string };
+};
+
+/**
+ * Describes the message kms.admin.v1.GenerateDataKeyWithoutPlaintextRequest.
+ * Use `create(GenerateDataKeyWithoutPlaintextRequestSchema)` to create a new message.
+ */
+export const GenerateDataKeyWithoutPlaintextRequestSchema: GenMessage<GenerateDataKeyWithoutPlaintextRequest> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 45);
+
+/**
+ * GenerateDataKeyWithoutPlaintextResponse carries the wrapped data key only.
+ *
+ * @generated from message kms.admin.v1.GenerateDataKeyWithoutPlaintextResponse
+ */
+export type GenerateDataKeyWithoutPlaintextResponse = Message<"kms.admin.v1.GenerateDataKeyWithoutPlaintextResponse"> & {
+  /**
+   * key_id is the master key that wrapped the data key.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * ciphertext_blob is the wrapped data key, a versioned envelope.
+   *
+   * @generated from field: bytes ciphertext_blob = 2;
+   */
+  ciphertextBlob: Uint8Array;
+};
+
+/**
+ * Describes the message kms.admin.v1.GenerateDataKeyWithoutPlaintextResponse.
+ * Use `create(GenerateDataKeyWithoutPlaintextResponseSchema)` to create a new message.
+ */
+export const GenerateDataKeyWithoutPlaintextResponseSchema: GenMessage<GenerateDataKeyWithoutPlaintextResponse> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_service, 46);
+
+/**
  * KmsAdminService is the RustFS KMS admin API. Each RPC's `google.api.http`
  * rule is its REST binding under the `/rustfs/admin/v3` prefix; the gateway
  * derives its REST routes from these rules at start-up.
@@ -976,6 +1453,103 @@ export const KmsAdminService: GenService<{
     methodKind: "unary";
     input: typeof DecryptRequestSchema;
     output: typeof DecryptResponseSchema;
+  },
+  /**
+   * EnableKey makes a Disabled key Enabled. Idempotent; refused while the key
+   * is pending deletion.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.EnableKey
+   */
+  enableKey: {
+    methodKind: "unary";
+    input: typeof EnableKeyRequestSchema;
+    output: typeof EnableKeyResponseSchema;
+  },
+  /**
+   * DisableKey makes an Enabled key Disabled: it then refuses every
+   * cryptographic operation. Idempotent; refused while pending deletion.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.DisableKey
+   */
+  disableKey: {
+    methodKind: "unary";
+    input: typeof DisableKeyRequestSchema;
+    output: typeof DisableKeyResponseSchema;
+  },
+  /**
+   * RotateKey adds a new version of an Enabled key's material; new wraps use
+   * it, and ciphertexts of every older version still decrypt.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.RotateKey
+   */
+  rotateKey: {
+    methodKind: "unary";
+    input: typeof RotateKeyRequestSchema;
+    output: typeof RotateKeyResponseSchema;
+  },
+  /**
+   * UpdateKeyDescription replaces a key's description.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.UpdateKeyDescription
+   */
+  updateKeyDescription: {
+    methodKind: "unary";
+    input: typeof UpdateKeyDescriptionRequestSchema;
+    output: typeof UpdateKeyDescriptionResponseSchema;
+  },
+  /**
+   * TagKey adds or replaces tags on a key. The `name` tag cannot be changed.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.TagKey
+   */
+  tagKey: {
+    methodKind: "unary";
+    input: typeof TagKeyRequestSchema;
+    output: typeof TagKeyResponseSchema;
+  },
+  /**
+   * UntagKey removes tags from a key. The `name` tag cannot be removed.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.UntagKey
+   */
+  untagKey: {
+    methodKind: "unary";
+    input: typeof UntagKeyRequestSchema;
+    output: typeof UntagKeyResponseSchema;
+  },
+  /**
+   * Encrypt wraps up to 4 KiB of caller data under the current version of a
+   * master key, bound to the encryption context; Decrypt unwraps it.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.Encrypt
+   */
+  encrypt: {
+    methodKind: "unary";
+    input: typeof EncryptRequestSchema;
+    output: typeof EncryptResponseSchema;
+  },
+  /**
+   * ReEncrypt unwraps a ciphertext blob and wraps its plaintext again, under the
+   * destination key's current version (the source key when none is named),
+   * without the plaintext leaving the service.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.ReEncrypt
+   */
+  reEncrypt: {
+    methodKind: "unary";
+    input: typeof ReEncryptRequestSchema;
+    output: typeof ReEncryptResponseSchema;
+  },
+  /**
+   * GenerateDataKeyWithoutPlaintext is GenerateDataKey that returns only the
+   * wrapped data key.
+   *
+   * @generated from rpc kms.admin.v1.KmsAdminService.GenerateDataKeyWithoutPlaintext
+   */
+  generateDataKeyWithoutPlaintext: {
+    methodKind: "unary";
+    input: typeof GenerateDataKeyWithoutPlaintextRequestSchema;
+    output: typeof GenerateDataKeyWithoutPlaintextResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kms_admin_v1_service, 0);
