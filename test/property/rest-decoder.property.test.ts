@@ -72,7 +72,7 @@ async function send(req: Sent): Promise<Answer> {
   return {
     status: res.status,
     json: text === "" ? undefined : JSON.parse(text),
-    contentType: res.headers.get("content-type"),
+    contentType: res.headers["content-type"] ?? null,
   };
 }
 

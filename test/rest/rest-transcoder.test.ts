@@ -44,7 +44,13 @@ function setup(
   const send = async (...args: Parameters<typeof request>) => {
     const res = await transcoder.handle(request(...args));
     const text = new TextDecoder().decode(res.body);
-    return { ...res, text, json: text === "" ? undefined : (JSON.parse(text) as unknown) };
+    return {
+      ...res,
+      // Read through WHATWG Headers, as a client would: names case-insensitive.
+      headers: new Headers(res.headers),
+      text,
+      json: text === "" ? undefined : (JSON.parse(text) as unknown),
+    };
   };
   return { transcoder, calls, send };
 }
