@@ -34,14 +34,15 @@ export interface RestRequest {
 }
 
 /**
- * RestResponse is the transcoder's answer; `body` is empty for 204. Headers are a
- * plain object with lowercase names (one value each), which a Node response takes
- * as is: WHATWG Headers cost more to build than the rest of the answer.
+ * RestResponse is the transcoder's answer; `body` is JSON text, empty for 204. Headers
+ * are a plain object with lowercase names (one value each), which a Node response
+ * takes as is: WHATWG Headers cost more to build than the rest of the answer. Both
+ * stay strings because node:http sends a string body in the same write as the headers.
  */
 export interface RestResponse {
   status: number;
   headers: Record<string, string>;
-  body: Uint8Array;
+  body: string;
   /** The RPC the route reached (`package.Service/Method`) when one matched, for the access log. */
   rpc?: string;
 }
@@ -167,11 +168,10 @@ export function createRestTranscoder<S extends DescService>(
         : create(method.output, result as Parameters<typeof create>[1]);
       const headers = responseHeaders(responseHeader());
       if (method.output.fields.length === 0) {
-        return { status: 204, headers, body: new Uint8Array(0) };
+        return { status: 204, headers, body: "" };
       }
       headers["content-type"] = "application/json";
-      const json = JSON.stringify(writeRestJson(method.output, output));
-      return { status: 200, headers, body: Buffer.from(json) };
+      return { status: 200, headers, body: JSON.stringify(writeRestJson(method.output, output)) };
     } catch (e) {
       try {
         options.onError?.(e, method);
@@ -249,7 +249,7 @@ export function restErrorResponse(err: ConnectError): RestResponse {
 function jsonError(status: number, body: RestErrorBody): RestResponse {
   const headers = responseHeaders(undefined);
   headers["content-type"] = "application/json";
-  return { status, headers, body: Buffer.from(JSON.stringify(body)) };
+  return { status, headers, body: JSON.stringify(body) };
 }
 
 /** Headers a handler may not set: the transcoder owns the representation. */

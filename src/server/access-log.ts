@@ -55,8 +55,9 @@ export interface AccessLog {
  * createAccessLog returns the access log: one line per request with `message: "request"`.
  * When the logger takes preformatted lines (writeLine) the line is built here, field by
  * field, with the logger's own shape: formatting through the generic logger costs several
- * µs of event-loop time per request, this a fraction of one. The lines are written by the
- * logger's asynchronous destination, batched while a write is in flight.
+ * µs of event-loop time per request, this a fraction of one. The lines of one event-loop
+ * turn (at most 64 KiB) are handed to the logger's asynchronous destination together, in
+ * one write instead of one per request; close() writes what is still held.
  * Levels: an aborted request is info whatever its status (a client that hangs up is not our
  * failure); a server fault (5xx other than 503, or an internal/unknown/data_loss code) is
  * error; an auth failure is warn; anything else info. Auth failures that repeat (same
@@ -73,6 +74,17 @@ export function createAccessLog(options: AccessLogOptions): AccessLog {
   let timer: NodeJS.Timeout | undefined;
   const writeLine = log.writeLine;
   const clock = createIsoClock();
+  /** Formatted lines not yet handed to the logger: one write per event-loop turn. */
+  let batch = "";
+  let batchScheduled = false;
+
+  function flushBatch(): void {
+    batchScheduled = false;
+    if (batch === "" || writeLine === undefined) return;
+    const lines = batch;
+    batch = "";
+    writeLine(lines);
+  }
 
   function flush(): void {
     for (const { sample, suppressed } of seen.values()) {
@@ -117,15 +129,25 @@ export function createAccessLog(options: AccessLogOptions): AccessLog {
       if (writeLine === undefined) {
         log(level, "request", { ...entry });
       } else {
-        writeLine(formatAccessLine(level, entry, clock.iso()));
+        batch += formatAccessLine(level, entry, clock.iso());
+        if (batch.length >= maxBatchChars) {
+          flushBatch();
+        } else if (!batchScheduled) {
+          batchScheduled = true;
+          setImmediate(flushBatch);
+        }
       }
     },
     close() {
       if (timer !== undefined) clearTimeout(timer);
+      flushBatch();
       flush();
     },
   };
 }
+
+/** maxBatchChars bounds the access lines held before a write (64 KiB of text). */
+const maxBatchChars = 64 * 1024;
 
 const serverFaultCodes = new Set(["internal", "unknown", "data_loss"]);
 

@@ -540,15 +540,13 @@ function writeRestError(res: NodeResponse, code: Code, message: string): void {
 /**
  * writeRest writes a transcoder response to a Node response in one write: the
  * headers go out with a Content-Length (writeHead alone would choose chunked
- * encoding), and the body is handed over as a latin1 string, which keeps every
- * byte as it is and lets node:http send it in the same write as the headers
- * (a Buffer body costs a second chunk and a writev).
+ * encoding), and the body as a string, which node:http joins to the headers.
  */
 function writeRest(res: NodeResponse, answer: RestResponse): void {
   const { body, headers, status } = answer;
-  if (status !== 204 && status !== 304) headers["content-length"] = `${body.byteLength}`;
+  if (status !== 204 && status !== 304) headers["content-length"] = `${Buffer.byteLength(body)}`;
   res.writeHead(status, headers);
-  res.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1"), "latin1");
+  res.end(body);
 }
 
 /** headersOf converts Node's request headers (minus HTTP/2 pseudo-headers) to WHATWG Headers. */
