@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { compileRoutes } from "./compile-routes.js";
 import { errorBody, type RestErrorBody } from "./error-body.js";
 import { httpStatusFromCode } from "./http-status.js";
-import { writeRestJson } from "./json-writer.js";
+import { compileRestJsonWriter, type RestJsonWriter } from "./json-writer.js";
 import { decodeRequest } from "./request-decoder.js";
 import { createRestHandlerContext } from "./rest-handler-context.js";
 import { createRouteMatcher } from "./route-matcher.js";
@@ -135,6 +135,10 @@ export function createRestTranscoder<S extends DescService>(
   const rpcNames = new Map(
     routes.map((route) => [route.method, `${route.method.parent.typeName}/${route.method.name}`]),
   );
+  // Each response type's JSON writer, compiled from its descriptor at start-up.
+  const writers = new Map<DescMethod, RestJsonWriter>(
+    routes.map((route) => [route.method, compileRestJsonWriter(route.method.output)]),
+  );
 
   function rewrite(rawPath: string): string {
     const alias = aliases.find((a) => rawPath.startsWith(a.from));
@@ -171,7 +175,8 @@ export function createRestTranscoder<S extends DescService>(
         return { status: 204, headers, body: "" };
       }
       headers["content-type"] = "application/json";
-      return { status: 200, headers, body: JSON.stringify(writeRestJson(method.output, output)) };
+      const write = writers.get(method) ?? compileRestJsonWriter(method.output);
+      return { status: 200, headers, body: write(output) };
     } catch (e) {
       try {
         options.onError?.(e, method);
