@@ -6,7 +6,7 @@ import {
 } from "../../gen/kms/admin/v1/service_pb.js";
 import { compileRoutes } from "../../src/rest/compile-routes.js";
 import { createRestTranscoder } from "../../src/rest/index.js";
-import { writeRestJson } from "../../src/rest/json-writer.js";
+import { compileRestJsonWriter, writeRestJson } from "../../src/rest/json-writer.js";
 import { decodeRequest } from "../../src/rest/request-decoder.js";
 import { createRouteMatcher } from "../../src/rest/route-matcher.js";
 import { fixedDataKey } from "../baselines/fixed-responses.js";
@@ -18,7 +18,8 @@ const DESCRIBE = "/rustfs/admin/v3/kms/keys/bench-000000";
 /**
  * restMicro times the REST transcoder's pieces on generate-data-key: route
  * matching (a literal path and one with a path variable), request decoding,
- * response encoding, and the whole transcoder with a handler that answers a
+ * response encoding (the compiled writer the transcoder uses, and the reflective
+ * reference it must agree with), and the whole transcoder with a handler that answers a
  * fixed data key (the REST plumbing without HTTP, SigV4 or the engine).
  */
 export async function restMicro(): Promise<MicroBench[]> {
@@ -28,6 +29,10 @@ export async function restMicro(): Promise<MicroBench[]> {
   const body = new TextEncoder().encode(JSON.stringify({ key_id: "bench-000000" }));
   const response = create(GenerateDataKeyResponseSchema, fixedDataKey);
   const utf8 = new TextEncoder();
+  const writeCompiled = compileRestJsonWriter(GenerateDataKeyResponseSchema);
+  const expectedLength = JSON.stringify(
+    writeRestJson(GenerateDataKeyResponseSchema, response),
+  ).length;
   const transcoder = createRestTranscoder({
     service: KmsAdminService,
     implementation: { generateDataKey: () => fixedDataKey },
@@ -52,7 +57,13 @@ export async function restMicro(): Promise<MicroBench[]> {
       fn: () => decodeRequest(found.route, found.captures, "", body),
     },
     {
-      name: "response encode (generate-data-key JSON)",
+      name: "response encode, compiled writer (generate-data-key JSON)",
+      fn: () => {
+        if (writeCompiled(response).length !== expectedLength) throw new Error("wrong JSON");
+      },
+    },
+    {
+      name: "response encode, reflective writeRestJson (reference)",
       fn: () => utf8.encode(JSON.stringify(writeRestJson(GenerateDataKeyResponseSchema, response))),
     },
     {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { encodeRfc3986, percentDecode } from "./percent-encoding.js";
 
 /** HeaderValue is a request header as Node gives it. */
@@ -79,9 +79,19 @@ export function canonicalQuery(
   return encoded.map(([k, v]) => `${k}=${v}`).join("&");
 }
 
-/** collapse trims a header value and folds runs of spaces and tabs into one space. */
+/**
+ * collapse trims a header value and folds runs of spaces and tabs into one space. Most
+ * values have nothing to fold, which one scan tells without building a new string.
+ */
 function collapse(value: string): string {
-  return value.replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
+  let clean =
+    value.length === 0 ||
+    (value.charCodeAt(0) !== 0x20 && value.charCodeAt(value.length - 1) !== 0x20);
+  for (let i = 0; clean && i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x09 || (c === 0x20 && value.charCodeAt(i + 1) === 0x20)) clean = false;
+  }
+  return clean ? value : value.replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
 }
 
 /**
@@ -130,6 +140,5 @@ export function canonicalRequest(p: CanonicalRequestParts): string {
 
 /** stringToSign returns the SigV4 string to sign for a canonical request. */
 export function stringToSign(amzDate: string, scope: string, canonical: string): string {
-  const hash = createHash("sha256").update(canonical, "utf8").digest("hex");
-  return `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${hash}`;
+  return `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${hash("sha256", canonical, "hex")}`;
 }

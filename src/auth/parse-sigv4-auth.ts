@@ -9,10 +9,14 @@ const MAX_EXPIRES_SECONDS = 604_800;
 const MAX_AUTHORIZATION_LENGTH = 4096;
 const MAX_SIGNED_HEADERS = 64;
 
-const SIGNED_HEADERS_RE = /^[a-z0-9!#$%&'*+.^_`|~-]+(;[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
-const SIGNATURE_RE = /^[0-9a-fA-F]{64}$/;
-const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-const SCOPE_PART_RE = /^[\x21-\x7e]{1,64}$/;
+/**
+ * TOKEN_CHAR marks the characters of a lowercase HTTP header name (RFC 9110 tchar, no
+ * upper case), by char code; the checks below walk strings with tables like this one
+ * instead of regular expressions, since they run on every request.
+ */
+const TOKEN_CHAR: readonly boolean[] = Array.from({ length: 128 }, (_, c) =>
+  /[a-z0-9!#$%&'*+.^_`|~-]/.test(String.fromCharCode(c)),
+);
 
 /** The presigned query parameters, by their exact (case-sensitive) names. */
 const PRESIGN_PARAMS = [
@@ -55,16 +59,88 @@ const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, re
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** isDigits tells whether `value[from, to)` is ASCII digits only (and not empty). */
+function isDigits(value: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** isHex tells whether a string is exactly `length` hexadecimal digits, either case. */
+export function isHex(value: string, length: number): boolean {
+  if (value.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i) | 0x20;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** isScopePart tells whether a region or service name is 1–64 visible ASCII characters. */
+function isScopePart(value: string | undefined): boolean {
+  if (value === undefined || value.length < 1 || value.length > 64) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/**
+ * isSignedHeaderList tells whether a SignedHeaders value is lowercase header names
+ * joined by `;` (no empty name).
+ */
+function isSignedHeaderList(value: string): boolean {
+  let nameLength = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x3b) {
+      if (nameLength === 0) return false;
+      nameLength = 0;
+    } else if (c < 128 && TOKEN_CHAR[c] === true) {
+      nameLength++;
+    } else {
+      return false;
+    }
+  }
+  return nameLength > 0;
+}
+
+/** hasDuplicate tells whether a short list repeats a name (at most 64, so pairs are cheap). */
+function hasDuplicate(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (names[i] === names[j]) return true;
+    }
+  }
+  return false;
+}
+
+/** The last date parsed: requests signed in the same second carry the same X-Amz-Date. */
+let lastAmzDate = "";
+let lastAmzDateMs = 0;
+
 /** parseAmzDate returns the epoch milliseconds of a `YYYYMMDDTHHMMSSZ` date, or undefined. */
 export function parseAmzDate(value: string): number | undefined {
-  const m = AMZ_DATE_RE.exec(value);
-  if (!m) return undefined;
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  const h = Number(m[4]);
-  const mi = Number(m[5]);
-  const s = Number(m[6]);
+  if (value === lastAmzDate) return lastAmzDateMs;
+  if (
+    value.length !== 16 ||
+    value[8] !== "T" ||
+    value[15] !== "Z" ||
+    !isDigits(value, 0, 8) ||
+    !isDigits(value, 9, 15)
+  ) {
+    return undefined;
+  }
+  const y = Number(value.slice(0, 4));
+  const mo = Number(value.slice(4, 6));
+  const d = Number(value.slice(6, 8));
+  const h = Number(value.slice(9, 11));
+  const mi = Number(value.slice(11, 13));
+  const s = Number(value.slice(13, 15));
   const leap = mo === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0) ? 1 : 0;
   // Date.UTC would silently roll 20240231 over into March.
   if (mo < 1 || mo > 12 || d < 1 || d > (DAYS_IN_MONTH[mo - 1] as number) + leap) return undefined;
@@ -73,16 +149,22 @@ export function parseAmzDate(value: string): number | undefined {
   const date = new Date(0);
   date.setUTCFullYear(y, mo - 1, d);
   date.setUTCHours(h, mi, s, 0);
-  return date.getTime();
+  lastAmzDate = value;
+  lastAmzDateMs = date.getTime();
+  return lastAmzDateMs;
 }
+
+/** noParams is what presignParams finds in a query without any; never written to. */
+const noParams: ReadonlyMap<PresignParam, string> = new Map();
 
 /** presignParams picks the X-Amz-* parameters out of the query; a repeated one is an error. */
 function presignParams(
   query: ReadonlyArray<readonly [string, string]>,
-): Map<PresignParam, string> | undefined {
+): ReadonlyMap<PresignParam, string> | undefined {
+  if (query.length === 0) return noParams;
   const found = new Map<PresignParam, string>();
   for (const [rawKey, rawValue] of query) {
-    if (!/^X/i.test(rawKey)) continue;
+    if ((rawKey.charCodeAt(0) | 0x20) !== 0x78) continue; // not an x or X
     const keyBytes = percentDecode(rawKey);
     const key = keyBytes && Buffer.from(keyBytes).toString("utf8");
     if (!PRESIGN_PARAMS.includes(key as PresignParam)) continue;
@@ -93,23 +175,44 @@ function presignParams(
   return found;
 }
 
-/** parseAuthorization splits `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`. */
-function parseAuthorization(value: string): Map<string, string> | string {
+/** AuthorizationFields are the three fields of a SigV4 Authorization header. */
+interface AuthorizationFields {
+  credential: string;
+  signedHeaders: string;
+  signature: string;
+}
+
+/**
+ * parseAuthorization splits `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`:
+ * each of the three fields exactly once, in any order, and nothing else.
+ */
+function parseAuthorization(value: string): AuthorizationFields | string {
   const space = value.indexOf(" ");
   const algorithm = space < 0 ? value : value.slice(0, space);
   if (algorithm !== ALGORITHM) return "unsupported signature algorithm";
-  const fields = new Map<string, string>();
-  for (const part of value.slice(space + 1).split(",")) {
-    const field = part.trim();
+  const malformed = "malformed authorization header";
+  let credential: string | undefined;
+  let signedHeaders: string | undefined;
+  let signature: string | undefined;
+  let start = space + 1;
+  while (true) {
+    const comma = value.indexOf(",", start);
+    const field = value.slice(start, comma < 0 ? value.length : comma).trim();
     const eq = field.indexOf("=");
+    if (eq < 0) return malformed;
     const name = field.slice(0, eq);
-    if (eq < 0 || fields.has(name)) return "malformed authorization header";
-    if (name !== "Credential" && name !== "SignedHeaders" && name !== "Signature") {
-      return "malformed authorization header";
-    }
-    fields.set(name, field.slice(eq + 1));
+    const fieldValue = field.slice(eq + 1);
+    if (name === "Credential" && credential === undefined) credential = fieldValue;
+    else if (name === "SignedHeaders" && signedHeaders === undefined) signedHeaders = fieldValue;
+    else if (name === "Signature" && signature === undefined) signature = fieldValue;
+    else return malformed;
+    if (comma < 0) break;
+    start = comma + 1;
   }
-  return fields.size === 3 ? fields : "malformed authorization header";
+  if (credential === undefined || signedHeaders === undefined || signature === undefined) {
+    return malformed;
+  }
+  return { credential, signedHeaders, signature };
 }
 
 /** parseSigV4Auth finds the SigV4 signature in the Authorization header or the query. */
@@ -144,7 +247,8 @@ export function parseSigV4Auth(
     amzDate = params.get("X-Amz-Date");
     const expires = params.get("X-Amz-Expires");
     if (algorithm === undefined || expires === undefined) return fail(malformed);
-    expiresSeconds = /^\d{1,7}$/.test(expires) ? Number(expires) : -1;
+    expiresSeconds =
+      expires.length <= 7 && isDigits(expires, 0, expires.length) ? Number(expires) : -1;
     if (expiresSeconds < 1 || expiresSeconds > MAX_EXPIRES_SECONDS) {
       return fail("invalid presigned URL expiry");
     }
@@ -154,9 +258,9 @@ export function parseSigV4Auth(
     }
     const fields = parseAuthorization(authorization);
     if (typeof fields === "string") return fail(fields);
-    credential = fields.get("Credential");
-    signedHeaders = fields.get("SignedHeaders");
-    signature = fields.get("Signature");
+    credential = fields.credential;
+    signedHeaders = fields.signedHeaders;
+    signature = fields.signature;
     const dateHeader = headers["x-amz-date"];
     amzDate = typeof dateHeader === "string" ? dateHeader : undefined;
   }
@@ -164,32 +268,36 @@ export function parseSigV4Auth(
     return fail(malformed);
   }
 
-  // The access key may itself contain `/`, so the scope is read from the right.
-  const parts = credential.split("/");
-  const [date, region, service, terminator] = parts.slice(-4);
-  const accessKey = parts.slice(0, -4).join("/");
+  // The access key may itself contain `/`, so the scope is read from the right:
+  // `accessKey/date/region/service/aws4_request`.
+  const terminatorAt = credential.lastIndexOf("/");
+  const serviceAt = terminatorAt > 0 ? credential.lastIndexOf("/", terminatorAt - 1) : -1;
+  const regionAt = serviceAt > 0 ? credential.lastIndexOf("/", serviceAt - 1) : -1;
+  const dateAt = regionAt > 0 ? credential.lastIndexOf("/", regionAt - 1) : -1;
+  if (dateAt < 0) return fail(malformed);
+  const accessKey = credential.slice(0, dateAt);
+  const date = credential.slice(dateAt + 1, regionAt);
+  const region = credential.slice(regionAt + 1, serviceAt);
+  const service = credential.slice(serviceAt + 1, terminatorAt);
   if (
-    parts.length < 5 ||
     accessKey === "" ||
     accessKey.length > 256 ||
-    terminator !== "aws4_request" ||
-    !/^\d{8}$/.test(date ?? "") ||
-    !SCOPE_PART_RE.test(region ?? "") ||
-    !SCOPE_PART_RE.test(service ?? "")
+    credential.slice(terminatorAt + 1) !== "aws4_request" ||
+    date.length !== 8 ||
+    !isDigits(date, 0, 8) ||
+    !isScopePart(region) ||
+    !isScopePart(service)
   ) {
     return fail(malformed);
   }
 
+  if (!isSignedHeaderList(signedHeaders)) return fail(malformed);
   const signedHeaderNames = signedHeaders.split(";");
-  if (
-    !SIGNED_HEADERS_RE.test(signedHeaders) ||
-    signedHeaderNames.length > MAX_SIGNED_HEADERS ||
-    new Set(signedHeaderNames).size !== signedHeaderNames.length
-  ) {
+  if (signedHeaderNames.length > MAX_SIGNED_HEADERS || hasDuplicate(signedHeaderNames)) {
     return fail(malformed);
   }
   if (!signedHeaderNames.includes("host")) return fail("host header must be signed");
-  if (!SIGNATURE_RE.test(signature)) return fail(malformed);
+  if (!isHex(signature, 64)) return fail(malformed);
 
   if (amzDate === undefined) return fail("missing x-amz-date");
   const signedAtMs = parseAmzDate(amzDate);
@@ -199,8 +307,8 @@ export function parseSigV4Auth(
   const auth: SigV4Auth = {
     presigned,
     accessKey,
-    region: region as string,
-    service: service as string,
+    region,
+    service,
     scope: `${date}/${region}/${service}/aws4_request`,
     signedHeaders,
     signedHeaderNames,

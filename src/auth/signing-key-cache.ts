@@ -31,8 +31,22 @@ export function createSigningKeyCache(maxEntries = 1024): SigningKeyCache {
   }
   // A Map iterates in insertion order, so re-inserting on a hit makes the first entry the LRU.
   const keys = new Map<string, Buffer>();
+  // The most recently used entry, already last in the Map: a gateway mostly serves one
+  // credential and scope at a time, and a repeat of it needs no Map work at all.
+  let last:
+    | { secretKey: string; date: string; region: string; service: string; key: Buffer }
+    | undefined;
   return {
     get(secretKey, date, region, service) {
+      if (
+        last !== undefined &&
+        last.secretKey === secretKey &&
+        last.date === date &&
+        last.region === region &&
+        last.service === service
+      ) {
+        return last.key;
+      }
       // Length prefixes keep the composite key unambiguous whatever the parts contain.
       const id = `${date.length}:${date}${region.length}:${region}${service.length}:${service}${secretKey}`;
       let key = keys.get(id);
@@ -46,6 +60,7 @@ export function createSigningKeyCache(maxEntries = 1024): SigningKeyCache {
         }
       }
       keys.set(id, key);
+      last = { secretKey, date, region, service, key };
       return key;
     },
     get size() {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, timingSafeEqual } from "node:crypto";
 import {
   canonicalHeaders,
   canonicalQuery,
@@ -10,7 +10,7 @@ import {
 } from "./canonical-request.js";
 import type { CredentialStore } from "./credential-store.js";
 import type { Identity } from "./identity.js";
-import { parseSigV4Auth } from "./parse-sigv4-auth.js";
+import { isHex, parseSigV4Auth } from "./parse-sigv4-auth.js";
 import { createSigningKeyCache, type SigningKeyCache } from "./signing-key-cache.js";
 
 /** SigV4Request is the part of an HTTP request a SigV4 signature covers. */
@@ -44,7 +44,6 @@ export interface VerifySigV4Options {
 }
 
 const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
-const HEX_SHA256_RE = /^[0-9a-fA-F]{64}$/;
 const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_QUERY_PAIRS = 1000;
 /** Signs for unknown access keys, so they cost the same work as a wrong secret. */
@@ -126,7 +125,7 @@ export function checkBodySha256(
   expected: string,
   body: Uint8Array,
 ): { ok: false; reason: string } | undefined {
-  const actual = createHash("sha256").update(body).digest("hex");
+  const actual = sha256Hex(body);
   return actual === expected
     ? undefined
     : { ok: false, reason: "payload hash does not match body" };
@@ -158,7 +157,7 @@ export function verifySigV4Headers(
     return fail("credential scope does not match this server");
   }
 
-  const now = (options.now ?? new Date()).getTime();
+  const now = options.now === undefined ? Date.now() : options.now.getTime();
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   if (auth.presigned) {
     // A presigned URL is used after it was signed, so only its future side is a skew.
@@ -179,7 +178,7 @@ export function verifySigV4Headers(
   } else if (declared?.startsWith("STREAMING-")) {
     return fail("streaming payload signatures are not supported");
   } else if (declared !== undefined) {
-    if (!HEX_SHA256_RE.test(declared)) return fail("malformed x-amz-content-sha256");
+    if (!isHex(declared, 64)) return fail("malformed x-amz-content-sha256");
     declaredHashes = [declared];
   }
   const headers = canonicalHeaders(req.headers, auth.signedHeaderNames);
@@ -187,31 +186,38 @@ export function verifySigV4Headers(
   const queries = queryCandidates(req.rawQuery, pairs, auth.presigned);
 
   const credential = store.lookup(auth.accessKey);
-  const [date] = auth.scope.split("/", 1) as [string];
   const key = (options.signingKeyCache ?? sharedCache).get(
     credential?.secretKey ?? DUMMY_SECRET,
-    date,
+    auth.amzDate.slice(0, 8), // the scope's date: parseSigV4Auth checked they are equal
     auth.region,
     auth.service,
   );
-  const matches = (payloadHashes: readonly string[]): boolean => {
-    for (const uri of canonicalUris(req.rawPath)) {
-      for (const query of queries) {
-        for (const payloadHash of payloadHashes) {
-          const canonical = canonicalRequest({
-            method: req.method,
-            uri,
-            query,
-            headers,
-            signedHeaders: auth.signedHeaders,
-            payloadHash,
-          });
-          const expected = createHmac("sha256", key)
-            .update(stringToSign(auth.amzDate, auth.scope, canonical))
-            .digest();
-          if (timingSafeEqual(expected, auth.signature)) return true;
-        }
+  const matchesUri = (uri: string, payloadHashes: readonly string[]): boolean => {
+    for (const query of queries) {
+      for (const payloadHash of payloadHashes) {
+        const canonical = canonicalRequest({
+          method: req.method,
+          uri,
+          query,
+          headers,
+          signedHeaders: auth.signedHeaders,
+          payloadHash,
+        });
+        const expected = createHmac("sha256", key)
+          .update(stringToSign(auth.amzDate, auth.scope, canonical))
+          .digest();
+        if (timingSafeEqual(expected, auth.signature)) return true;
       }
+    }
+    return false;
+  };
+  const matches = (payloadHashes: readonly string[]): boolean => {
+    // The path exactly as sent is what most clients sign: try it before building the
+    // other encodings (canonicalUris yields it first, and is only walked past it).
+    const sent = req.rawPath === "" ? "/" : req.rawPath;
+    if (matchesUri(sent, payloadHashes)) return true;
+    for (const uri of canonicalUris(req.rawPath)) {
+      if (uri !== sent && matchesUri(uri, payloadHashes)) return true;
     }
     return false;
   };
@@ -229,7 +235,7 @@ export function verifySigV4Headers(
     }
     return {
       ok: "needs-body",
-      finish: (body) => settle(matches([createHash("sha256").update(body).digest("hex")])),
+      finish: (body) => settle(matches([sha256Hex(body)])),
     };
   }
   const result = settle(matches(declaredHashes));
@@ -239,4 +245,9 @@ export function verifySigV4Headers(
     identity: result.identity,
     bodySha256: declared === UNSIGNED_PAYLOAD ? null : (declared as string).toLowerCase(),
   };
+}
+
+/** sha256Hex hashes a body in one call (no Hash object), as lowercase hex. */
+function sha256Hex(body: Uint8Array): string {
+  return hash("sha256", body, "hex");
 }

@@ -5,12 +5,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { compileRoutes } from "./compile-routes.js";
 import { errorBody, type RestErrorBody } from "./error-body.js";
 import { httpStatusFromCode } from "./http-status.js";
-import { writeRestJson } from "./json-writer.js";
+import { compileRestJsonWriter, type RestJsonWriter } from "./json-writer.js";
 import { decodeRequest } from "./request-decoder.js";
 import { createRestHandlerContext } from "./rest-handler-context.js";
 import { createRouteMatcher } from "./route-matcher.js";
-
-const utf8 = new TextEncoder();
 
 /**
  * RestRequest is one HTTP request as the transcoder needs it, independent of
@@ -36,12 +34,15 @@ export interface RestRequest {
 }
 
 /**
- * RestResponse is the transcoder's answer; `body` is empty for 204.
+ * RestResponse is the transcoder's answer; `body` is JSON text, empty for 204. Headers
+ * are a plain object with lowercase names (one value each), which a Node response
+ * takes as is: WHATWG Headers cost more to build than the rest of the answer. Both
+ * stay strings because node:http sends a string body in the same write as the headers.
  */
 export interface RestResponse {
   status: number;
-  headers: Headers;
-  body: Uint8Array;
+  headers: Record<string, string>;
+  body: string;
   /** The RPC the route reached (`package.Service/Method`) when one matched, for the access log. */
   rpc?: string;
 }
@@ -130,6 +131,14 @@ export function createRestTranscoder<S extends DescService>(
     ),
   ].filter((prefix) => prefix !== "/");
   const implementation = options.implementation as Record<string, unknown>;
+  // Built once: the access log names the RPC of every request.
+  const rpcNames = new Map(
+    routes.map((route) => [route.method, `${route.method.parent.typeName}/${route.method.name}`]),
+  );
+  // Each response type's JSON writer, compiled from its descriptor at start-up.
+  const writers = new Map<DescMethod, RestJsonWriter>(
+    routes.map((route) => [route.method, compileRestJsonWriter(route.method.output)]),
+  );
 
   function rewrite(rawPath: string): string {
     const alias = aliases.find((a) => rawPath.startsWith(a.from));
@@ -163,11 +172,11 @@ export function createRestTranscoder<S extends DescService>(
         : create(method.output, result as Parameters<typeof create>[1]);
       const headers = responseHeaders(responseHeader());
       if (method.output.fields.length === 0) {
-        return { status: 204, headers, body: new Uint8Array(0) };
+        return { status: 204, headers, body: "" };
       }
-      headers.set("Content-Type", "application/json");
-      const json = JSON.stringify(writeRestJson(method.output, output));
-      return { status: 200, headers, body: utf8.encode(json) };
+      headers["content-type"] = "application/json";
+      const write = writers.get(method) ?? compileRestJsonWriter(method.output);
+      return { status: 200, headers, body: write(output) };
     } catch (e) {
       try {
         options.onError?.(e, method);
@@ -200,18 +209,20 @@ export function createRestTranscoder<S extends DescService>(
           code: "MethodNotAllowed",
           message: `method ${truncate(req.method)} is not allowed here; allowed: ${match.allow.join(", ")}`,
         });
-        response.headers.set("Allow", match.allow.join(", "));
+        response.headers.allow = match.allow.join(", ");
         return response;
       }
       const method = match.route.method;
-      const rpc = `${method.parent.typeName}/${method.name}`;
-      let input: Message;
+      let answer: RestResponse;
       try {
-        input = decodeRequest(match.route, match.captures, req.rawQuery, req.body);
+        const input = decodeRequest(match.route, match.captures, req.rawQuery, req.body);
+        answer = await call(req, method, input);
       } catch (e) {
-        return { ...restErrorResponse(toConnectError(e)), rpc };
+        // Only decodeRequest throws here: call() answers every error itself.
+        answer = restErrorResponse(toConnectError(e));
       }
-      return { ...(await call(req, method, input)), rpc };
+      answer.rpc = rpcNames.get(method);
+      return answer;
     },
   };
 }
@@ -242,21 +253,26 @@ export function restErrorResponse(err: ConnectError): RestResponse {
 
 function jsonError(status: number, body: RestErrorBody): RestResponse {
   const headers = responseHeaders(undefined);
-  headers.set("Content-Type", "application/json");
-  return { status, headers, body: utf8.encode(JSON.stringify(body)) };
+  headers["content-type"] = "application/json";
+  return { status, headers, body: JSON.stringify(body) };
 }
 
 /** Headers a handler may not set: the transcoder owns the representation. */
 const reservedHeaders = new Set(["content-type", "content-length", "cache-control"]);
 
-function responseHeaders(fromHandler: Headers | undefined): Headers {
-  const headers = new Headers();
+/**
+ * responseHeaders starts a response's headers: the handler's own (WHATWG Headers
+ * already join repeated values with ", "), minus the representation headers the
+ * transcoder owns, plus `cache-control: no-store`.
+ */
+function responseHeaders(fromHandler: Headers | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
   fromHandler?.forEach((value, name) => {
     if (!reservedHeaders.has(name)) {
-      headers.append(name, value);
+      headers[name] = value;
     }
   });
-  headers.set("Cache-Control", "no-store");
+  headers["cache-control"] = "no-store";
   return headers;
 }
 

@@ -14,7 +14,7 @@ import type { CredentialStore } from "../auth/credential-store.js";
 import { checkBodySha256, verifySigV4Headers } from "../auth/verify-sigv4.js";
 import { type RestResponse, type RestTranscoder, restErrorResponse } from "../rest/index.js";
 import { type Caller, callerKey } from "../service/caller.js";
-import type { AccessLog, AccessProtocol } from "./access-log.js";
+import type { AccessEntry, AccessLog, AccessProtocol } from "./access-log.js";
 import { lingerOnClose } from "./linger-close.js";
 import type { Logger } from "./logger.js";
 import type { PreauthBudget } from "./preauth-budget.js";
@@ -29,6 +29,7 @@ import {
   rpcProtocolOf,
 } from "./rpc-status.js";
 import { screenRpcRequest } from "./screen-rpc-request.js";
+import { createStopSource, type StopSource } from "./stop-signal.js";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;
@@ -78,8 +79,10 @@ interface Exchange {
   code?: string;
   finished: boolean;
   timedOut: boolean;
-  /** Aborted at the body deadline; stops a body read in progress. */
-  deadline: AbortController;
+  /** Fired at the body deadline; stops a body read in progress. */
+  deadline: StopSource;
+  /** Called when the exchange closes, before its access line: a REST call in flight hears of it. */
+  onClose?: () => void;
 }
 
 /** Admission is the outcome of authentication: a verified caller and its body, or a refusal. */
@@ -122,12 +125,11 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       rpc: null,
       finished: false,
       timedOut: false,
-      deadline: new AbortController(),
+      deadline: createStopSource(),
     };
     res.setHeader("x-request-id", ex.reqId);
+    // Cleared when the exchange closes; firing after the body arrived does nothing.
     const timer = setTimeout(() => onBodyTimeout(ex), bodyTimeoutMs);
-    const stopTimer = () => clearTimeout(timer);
-    req.once("end", stopTimer);
     // An HTTP/2 response emits 'finish' only when its stream closes, even after a reset,
     // so the stream's own 'finish' (all of the response written) is what counts there.
     const writer = req.httpVersionMajor === 1 ? res : (req as Http2ServerRequest).stream;
@@ -135,7 +137,8 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       ex.finished = true;
     });
     res.once("close", () => {
-      stopTimer();
+      clearTimeout(timer);
+      ex.onClose?.();
       writeAccessLine(ex);
     });
     route(ex).catch((err: unknown) => {
@@ -257,11 +260,10 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     // method does), already aborted when the client has gone by then.
     let abort: AbortController | undefined;
     let gone = false;
-    const onClose = () => {
+    ex.onClose = () => {
       gone = true;
       abort?.abort();
     };
-    res.once("close", onClose);
     let answer: RestResponse;
     let headers: Headers | undefined;
     try {
@@ -285,7 +287,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
         },
       });
     } finally {
-      res.off("close", onClose);
+      ex.onClose = undefined;
     }
     ex.rpc = answer.rpc ?? null;
     writeRest(res, answer);
@@ -394,7 +396,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const { req, res } = ex;
     if (bodyArrived(req) || res.writableEnded) return;
     ex.timedOut = true;
-    ex.deadline.abort(new Error("request body deadline exceeded"));
+    ex.deadline.stop(new Error("request body deadline exceeded"));
     if (res.headersSent) {
       cut(req);
       return;
@@ -411,21 +413,22 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const aborted = !ex.finished && !ex.timedOut;
     // 499 (as nginx logs it): the client went away before any status was sent.
     const status = res.headersSent ? res.statusCode : 499;
-    options.accessLog.write({
+    const entry: AccessEntry = {
       reqId: ex.reqId,
       remote: ex.remote,
       protocol: ex.protocol,
       rpc: ex.rpc,
       method: req.method ?? "",
-      path: ex.rawPath.slice(0, 256),
+      path: ex.rawPath.length > 256 ? ex.rawPath.slice(0, 256) : ex.rawPath,
       status,
       code: ex.code ?? (aborted ? "canceled" : codeNameOfHttpStatus(status)),
       ms: Math.round((performance.now() - ex.started) * 10) / 10,
       caller: ex.accessKey ?? null,
-      ...(ex.authError === undefined ? {} : { authError: ex.authError }),
-      ...(aborted ? { aborted: true } : {}),
-      ...(ex.timedOut ? { timedOut: true } : {}),
-    });
+    };
+    if (ex.authError !== undefined) entry.authError = ex.authError;
+    if (aborted) entry.aborted = true;
+    if (ex.timedOut) entry.timedOut = true;
+    options.accessLog.write(entry);
   }
 }
 
@@ -534,14 +537,16 @@ function writeRestError(res: NodeResponse, code: Code, message: string): void {
   writeRest(res, restErrorResponse(new ConnectError(message, code)));
 }
 
-/** writeRest writes a transcoder response to a Node response. */
+/**
+ * writeRest writes a transcoder response to a Node response in one write: the
+ * headers go out with a Content-Length (writeHead alone would choose chunked
+ * encoding), and the body as a string, which node:http joins to the headers.
+ */
 function writeRest(res: NodeResponse, answer: RestResponse): void {
-  const headers: Record<string, string> = {};
-  answer.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  res.writeHead(answer.status, headers);
-  res.end(answer.body);
+  const { body, headers, status } = answer;
+  if (status !== 204 && status !== 304) headers["content-length"] = `${Buffer.byteLength(body)}`;
+  res.writeHead(status, headers);
+  res.end(body);
 }
 
 /** headersOf converts Node's request headers (minus HTTP/2 pseudo-headers) to WHATWG Headers. */

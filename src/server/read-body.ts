@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { PreauthBudget } from "./preauth-budget.js";
+import type { StopSignal } from "./stop-signal.js";
 
 /** bodyLimitBytes is the largest request body the gateway reads: 1 MiB (contract §4). */
 export const bodyLimitBytes = 1024 * 1024;
@@ -25,7 +26,7 @@ export interface ReadBodyOptions {
    */
   budget?: PreauthBudget;
   /** Stops the read (the promise rejects with the signal's reason), e.g. at a deadline. */
-  signal?: AbortSignal;
+  signal?: StopSignal;
 }
 
 /**
@@ -117,7 +118,7 @@ export async function* restOfBody(
 export function discardBody(
   req: IncomingMessage | Http2ServerRequest,
   limit: number,
-  signal?: AbortSignal,
+  signal?: StopSignal,
 ): Promise<boolean> {
   const declared = declaredLength(req);
   if (declared !== undefined && declared > limit) {
@@ -162,7 +163,7 @@ interface BodyFollower {
  */
 function followBody(
   req: IncomingMessage | Http2ServerRequest,
-  signal: AbortSignal | undefined,
+  signal: StopSignal | undefined,
   on: BodyFollower,
 ): void {
   const detach = () => {

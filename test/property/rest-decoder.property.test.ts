@@ -68,11 +68,11 @@ async function send(req: Sent): Promise<Answer> {
     signal: new AbortController().signal,
   };
   const res = await transcoder.handle(request);
-  const text = new TextDecoder().decode(res.body);
+  const text = res.body;
   return {
     status: res.status,
     json: text === "" ? undefined : JSON.parse(text),
-    contentType: res.headers.get("content-type"),
+    contentType: res.headers["content-type"] ?? null,
   };
 }
 

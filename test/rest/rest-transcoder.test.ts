@@ -43,8 +43,14 @@ function setup(
   });
   const send = async (...args: Parameters<typeof request>) => {
     const res = await transcoder.handle(request(...args));
-    const text = new TextDecoder().decode(res.body);
-    return { ...res, text, json: text === "" ? undefined : (JSON.parse(text) as unknown) };
+    const text = res.body;
+    return {
+      ...res,
+      // Read through WHATWG Headers, as a client would: names case-insensitive.
+      headers: new Headers(res.headers),
+      text,
+      json: text === "" ? undefined : (JSON.parse(text) as unknown),
+    };
   };
   return { transcoder, calls, send };
 }
@@ -78,7 +84,7 @@ describe("createRestTranscoder: success responses", () => {
     const { send, calls } = setup();
     const res = await send("POST", `${P}/clear-cache`);
     expect(res.status).toBe(204);
-    expect(res.body.byteLength).toBe(0);
+    expect(res.body).toBe("");
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("content-type")).toBeNull();
     expect(calls).toHaveLength(1);
@@ -608,7 +614,7 @@ describe("createRestTranscoder on a synthetic service", () => {
     const res = await transcoder.handle(request(...args));
     return {
       status: res.status,
-      json: JSON.parse(new TextDecoder().decode(res.body)) as unknown,
+      json: JSON.parse(res.body) as unknown,
       request: requests[0],
     };
   };

@@ -23,7 +23,7 @@ function setup() {
       contextValues: createContextValues(),
       signal: new AbortController().signal,
     });
-    const text = new TextDecoder().decode(res.body);
+    const text = res.body;
     return { status: res.status, json: text === "" ? undefined : (JSON.parse(text) as unknown) };
   };
   return { send, calls };

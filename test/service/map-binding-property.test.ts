@@ -32,7 +32,7 @@ async function setup() {
       contextValues: createContextValues().set(callerKey, { authenticated: true, name: "root" }),
       signal: new AbortController().signal,
     });
-    const text = new TextDecoder().decode(res.body);
+    const text = res.body;
     return { status: res.status, json: JSON.parse(text) as Record<string, string> };
   };
   return { post };
