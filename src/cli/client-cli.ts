@@ -24,6 +24,7 @@ export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   "clear-cache",
   "key",
   "datakey",
+  "encrypt",
   "decrypt",
   "sign",
   "help",

@@ -1,4 +1,12 @@
-import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import type { Command } from "commander";
 import type { ClientContext } from "./client-context.js";
 import { UsageError } from "./exit-codes.js";
@@ -11,7 +19,7 @@ interface PlaintextOptions {
 }
 
 /**
- * addDataKeyCommands adds `datakey generate` and `decrypt`. A plaintext key is
+ * addDataKeyCommands adds `datakey generate`, `encrypt` and `decrypt`. A plaintext key is
  * printed only with --show-plaintext; otherwise it goes to --out FILE, created
  * 0600 and never over an existing file, or nowhere (with a note saying so).
  */
@@ -48,6 +56,46 @@ export function addDataKeyCommands(program: Command, context: () => ClientContex
       });
     });
   program
+    .command("encrypt")
+    .description("encrypt up to 4 KiB of plaintext (from --text or --file) under a master key")
+    .argument("[key-id]")
+    .option("--text <text>", "the plaintext, as UTF-8")
+    .option("--file <file>", "read the plaintext from a file")
+    .option(
+      "--context <key=value>",
+      "an encryption context entry (repeatable)",
+      collectPair("--context"),
+      emptyPairs(),
+    )
+    .action(
+      async (
+        keyId: string | undefined,
+        opts: { text?: string; file?: string; context: Record<string, string> },
+      ) => {
+        const c = context();
+        if ((opts.text === undefined) === (opts.file === undefined)) {
+          throw new UsageError("give the plaintext with --text or --file (one of them)");
+        }
+        const plaintext =
+          opts.text !== undefined
+            ? Buffer.from(opts.text, "utf8")
+            : readPlaintextFile(opts.file as string);
+        try {
+          const res = await c
+            .client()
+            .encrypt({ keyId, plaintext, encryptionContext: { ...opts.context } });
+          const fields = {
+            key_id: res.keyId,
+            ciphertext_blob: Buffer.from(res.ciphertextBlob).toString("base64"),
+          };
+          if (c.out.json) c.out.line(JSON.stringify(fields, null, 2));
+          else for (const [k, v] of Object.entries(fields)) c.out.line(`${k}: ${v}`);
+        } finally {
+          plaintext.fill(0);
+        }
+      },
+    );
+  program
     .command("decrypt")
     .description("unwrap a data key's ciphertext blob (base64) with its encryption context")
     .argument("<ciphertext-blob>")
@@ -71,6 +119,25 @@ export function addDataKeyCommands(program: Command, context: () => ClientContex
         emitPlaintext(c, opts, target, res.plaintextKey, { key_id: res.keyId });
       });
     });
+}
+
+/** MAX_ENCRYPT_FILE_BYTES stops a mistaken `--file` early; the server's own bound is 4 KiB. */
+const MAX_ENCRYPT_FILE_BYTES = 64 * 1024;
+
+function readPlaintextFile(path: string): Buffer {
+  try {
+    if (statSync(path).size > MAX_ENCRYPT_FILE_BYTES) {
+      throw new UsageError(
+        `--file: ${path} is larger than ${MAX_ENCRYPT_FILE_BYTES} bytes (encrypt takes up to 4 KiB)`,
+      );
+    }
+    return readFileSync(path);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `--file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
 }
 
 /**

@@ -4,8 +4,14 @@ import {
   CancelKeyDeletionResponseSchema,
   CreateKeyResponseSchema,
   DescribeKeyResponseSchema,
+  DisableKeyResponseSchema,
+  EnableKeyResponseSchema,
   ListKeysResponseSchema,
+  RotateKeyResponseSchema,
   ScheduleKeyDeletionResponseSchema,
+  TagKeyResponseSchema,
+  UntagKeyResponseSchema,
+  UpdateKeyDescriptionResponseSchema,
 } from "../../gen/kms/admin/v1/service_pb.js";
 import type { KeyListEntry } from "../../gen/kms/admin/v1/types_pb.js";
 import type { ClientContext } from "./client-context.js";
@@ -15,7 +21,10 @@ import { collectPair, emptyPairs } from "./key-value-pairs.js";
 /** MAX_LIST_PAGES bounds `key list --all`, so a server that never stops paging cannot loop us forever. */
 const MAX_LIST_PAGES = 100_000;
 
-/** addKeyCommands adds `key create|list|describe|delete|cancel-deletion`. */
+/**
+ * addKeyCommands adds `key create|list|describe|delete|cancel-deletion|enable|disable|
+ * rotate|tag|untag|set-description`.
+ */
 export function addKeyCommands(program: Command, context: () => ClientContext): void {
   const key = program.command("key").description("create, list, describe and delete master keys");
   key
@@ -97,6 +106,68 @@ export function addKeyCommands(program: Command, context: () => ClientContext): 
     .action(async (keyId: string) => {
       const c = context();
       c.out.message(CancelKeyDeletionResponseSchema, await c.client().cancelKeyDeletion({ keyId }));
+    });
+  addKeyStateCommands(key, context);
+}
+
+/** addKeyStateCommands adds the commands that change a key: enable, disable, rotate, tags, description. */
+function addKeyStateCommands(key: Command, context: () => ClientContext): void {
+  key
+    .command("enable")
+    .description("enable a disabled key")
+    .argument("<key-id>")
+    .action(async (keyId: string) => {
+      const c = context();
+      c.out.message(EnableKeyResponseSchema, await c.client().enableKey({ keyId }));
+    });
+  key
+    .command("disable")
+    .description("disable a key: it refuses data keys, encrypt and decrypt until enabled")
+    .argument("<key-id>")
+    .action(async (keyId: string) => {
+      const c = context();
+      c.out.message(DisableKeyResponseSchema, await c.client().disableKey({ keyId }));
+    });
+  key
+    .command("rotate")
+    .description("add a key version: new wraps use it, older ciphertexts still decrypt")
+    .argument("<key-id>")
+    .action(async (keyId: string) => {
+      const c = context();
+      c.out.message(RotateKeyResponseSchema, await c.client().rotateKey({ keyId }));
+    });
+  key
+    .command("tag")
+    .description("add or change tags (the name tag cannot change)")
+    .argument("<key-id>")
+    .requiredOption("--tag <key=value>", "a tag (repeatable)", collectPair("--tag"), emptyPairs())
+    .action(async (keyId: string, opts: { tag: Record<string, string> }) => {
+      const c = context();
+      c.out.message(
+        TagKeyResponseSchema,
+        await c.client().tagKey({ keyId, tags: { ...opts.tag } }),
+      );
+    });
+  key
+    .command("untag")
+    .description("remove tags by key (the name tag cannot be removed)")
+    .argument("<key-id>")
+    .argument("<tag-key...>")
+    .action(async (keyId: string, tagKeys: string[]) => {
+      const c = context();
+      c.out.message(UntagKeyResponseSchema, await c.client().untagKey({ keyId, tagKeys }));
+    });
+  key
+    .command("set-description")
+    .description("replace a key's description")
+    .argument("<key-id>")
+    .argument("<description>")
+    .action(async (keyId: string, description: string) => {
+      const c = context();
+      c.out.message(
+        UpdateKeyDescriptionResponseSchema,
+        await c.client().updateKeyDescription({ keyId, description }),
+      );
     });
 }
 

@@ -134,6 +134,59 @@ describe("kms-gateway client commands", () => {
     expect(wrongContext.code).toBe(EXIT.refused);
   });
 
+  it("disables, enables, rotates, tags, untags, describes and encrypts", async () => {
+    await cli("key", "create", "--name", "cli-life");
+    expect((await cli("key", "disable", "cli-life")).code).toBe(EXIT.ok);
+    const refused = await cli("datakey", "generate", "cli-life");
+    expect(refused.code).toBe(EXIT.refused);
+    expect(refused.stderr).toMatch(/FailedPrecondition: key "cli-life" is Disabled/);
+    expect((await cli("key", "enable", "cli-life")).code).toBe(EXIT.ok);
+    const rotated = await cli("--json", "key", "rotate", "cli-life");
+    expect(JSON.parse(rotated.stdout).key_metadata).toMatchObject({ key_version: 2 });
+    const tagged = await cli(
+      "--json",
+      "key",
+      "tag",
+      "cli-life",
+      "--tag",
+      "env=prod",
+      "--tag",
+      "team=a",
+    );
+    expect(JSON.parse(tagged.stdout).key_metadata.tags).toMatchObject({
+      env: "prod",
+      team: "a",
+      name: "cli-life",
+    });
+    const untagged = await cli("--json", "key", "untag", "cli-life", "env", "team");
+    expect(JSON.parse(untagged.stdout).key_metadata.tags).toEqual({ name: "cli-life" });
+    expect((await cli("key", "untag", "cli-life", "name")).code).toBe(EXIT.refused);
+    const described = await cli("--json", "key", "set-description", "cli-life", "rotated once");
+    expect(JSON.parse(described.stdout).key_metadata.description).toBe("rotated once");
+    const encrypted = await cli(
+      "--json",
+      "encrypt",
+      "cli-life",
+      "--text",
+      "a small secret",
+      "--context",
+      "app=cli",
+    );
+    const blob = JSON.parse(encrypted.stdout).ciphertext_blob as string;
+    const decrypted = await cli(
+      "--json",
+      "decrypt",
+      blob,
+      "--context",
+      "app=cli",
+      "--show-plaintext",
+    );
+    expect(Buffer.from(JSON.parse(decrypted.stdout).plaintext_key, "base64").toString()).toBe(
+      "a small secret",
+    );
+    expect((await cli("encrypt", "cli-life")).code).toBe(EXIT.usage);
+  });
+
   it("exits 4 for a missing key, 3 for a wrong secret, 2 for a bad flag, 6 for an unreachable gateway", async () => {
     expect((await cli("key", "describe", "no-such-key")).code).toBe(EXIT.notFound);
     const wrong = await cli("--secret-key", "not-the-secret", "status");
