@@ -5,6 +5,11 @@ import { withDeadline } from "./deadline.js";
 import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, toKmsError } from "./guard-backend.js";
 import * as keys from "./key-operations.js";
+import {
+  hasConfiguredMasterKey,
+  readConfiguredMasterKey,
+  type SecretFileReader,
+} from "./master-key.js";
 import { createMutex } from "./mutex.js";
 import { resolveConfig } from "./resolve-config.js";
 import { openRuntime, type Runtime } from "./runtime.js";
@@ -33,6 +38,10 @@ export interface EngineOptions {
   log?: EngineLog;
   /** The period of the deletion sweep while running, default 60 000 ms. */
   sweepIntervalMs?: number;
+  /** Reads `master_key_file` at each start; without it such a configuration cannot start. */
+  readSecretFile?: SecretFileReader;
+  /** Where `master_key_env` is looked up at each start, default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Engine is a KmsEngine that can also be asked to sweep due key deletions now. */
@@ -80,7 +89,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 
   function needsGeneratedKey(candidate: KmsConfig): boolean {
-    return candidate.backend.backendType === "local" && candidate.backend.masterKey === null;
+    return candidate.backend.backendType === "local" && !hasConfiguredMasterKey(candidate.backend);
   }
 
   /** The generated master key a configuration would use: the kept one, else a new one. */
@@ -124,9 +133,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     }
   }
 
-  function masterKeyOf(candidate: KmsConfig): string {
-    if (candidate.backend.backendType === "local" && candidate.backend.masterKey !== null) {
-      return candidate.backend.masterKey;
+  async function masterKeyOf(candidate: KmsConfig): Promise<string> {
+    if (candidate.backend.backendType === "local") {
+      // master_key_file / master_key_env are read here, at every start, and never kept.
+      const configured = await readConfiguredMasterKey(candidate.backend, {
+        readFile: options.readSecretFile,
+        env: options.env ?? process.env,
+      });
+      if (configured !== null) return configured;
     }
     if (generatedMasterKey === null) {
       // persistGeneratedKeyFor runs first for local; a non-local backend has no master key yet.
@@ -143,7 +157,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     if (factory === undefined) {
       throw new KmsError("BACKEND_ERROR", `the ${type} backend is not available in this build`);
     }
-    return openRuntime({ config: candidate, masterKey: masterKeyOf(candidate), factory, now, log });
+    const masterKey = await masterKeyOf(candidate);
+    return openRuntime({ config: candidate, masterKey, factory, now, log });
   }
 
   function publish(next: Runtime): Promise<void> {

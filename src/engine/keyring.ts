@@ -3,22 +3,31 @@ import type { KeyBackend } from "./backend.js";
 import { KmsError } from "./errors.js";
 
 /**
- * The keyring is what a backend keeps so the engine can re-derive and check its
- * key-encryption key (KEK) from the master key: the scrypt parameters, a random
- * salt and a check value (AES-256-GCM of a constant under the KEK). None of it
- * is secret. Stored as UTF-8 JSON:
+ * KeyringFile is what a backend keeps so the engine can re-derive and check its
+ * key-encryption key (KEK) from the master key: how the KEK is derived and a
+ * check value (AES-256-GCM of a constant under the KEK). None of it is secret.
+ * Stored as UTF-8 JSON, one of:
  *
  *     {"format":1,"kdf":"scrypt","n":32768,"r":8,"p":1,"salt":"<b64>","check":"<b64>"}
+ *     {"format":1,"kdf":"raw","check":"<b64>"}
+ *
+ * `raw`: the master key is standard base64 of exactly 32 bytes, which are the
+ * KEK as they are. `scrypt`: any other master key (a passphrase), stretched
+ * with the recorded cost and the directory's own random salt. Keyrings written
+ * before `raw` existed say `scrypt` for every master key and keep deriving it
+ * that way, so their key directories open as before.
  */
-interface KeyringFile {
-  format: 1;
-  kdf: "scrypt";
-  n: number;
-  r: number;
-  p: number;
-  salt: string;
-  check: string;
-}
+export type KeyringFile =
+  | {
+      format: 1;
+      kdf: "scrypt";
+      n: number;
+      r: number;
+      p: number;
+      salt: string;
+      check: string;
+    }
+  | { format: 1; kdf: "raw"; check: string };
 
 /** KDF_COST is the scrypt cost for new keyrings: 2^15 × 8 × 1, about 32 MiB and 0.1 s. */
 export const KDF_COST = { n: 2 ** 15, r: 8, p: 1 } as const;
@@ -28,30 +37,49 @@ export const MASTER_KEY_MISMATCH_MESSAGE =
   "the master key does not open the keys in key_dir (they were sealed under another master key): " +
   "give the master key they were made with, or another key_dir";
 
+/** MISSING_KEYRING_MESSAGE is the error when keys exist but the keyring (salt and check value) does not. */
+export const MISSING_KEYRING_MESSAGE =
+  "key_dir holds keys but no keyring (the salt and check value of its master key): " +
+  "restore keyring.bin from a backup of key_dir, or use another key_dir";
+
 const SALT_LENGTH = 16;
 const CHECK_PLAINTEXT = Buffer.from("kms-gateway keyring check v1", "latin1");
 const CHECK_AAD = Buffer.from("kms-gateway/keyring-check/v1", "latin1");
+const RAW_KEY_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
+
+/**
+ * rawMasterKey returns the 32 bytes a master key names when it is standard
+ * base64 of exactly 32 bytes (44 characters, one `=`), else null. The caller
+ * owns (and zeroises) the result.
+ */
+export function rawMasterKey(masterKey: string): Buffer | null {
+  if (!RAW_KEY_PATTERN.test(masterKey)) return null;
+  const bytes = Buffer.from(masterKey, "base64");
+  // The last character must carry no stray bits, so one key has one spelling.
+  if (bytes.length !== 32 || bytes.toString("base64") !== masterKey) {
+    bytes.fill(0);
+    return null;
+  }
+  return bytes;
+}
 
 /**
  * unlockKeyring derives the 32-byte KEK from `masterKey` and the backend's
- * keyring, creating the keyring on first use. A master key that does not match
- * the keyring rejects with CONFIG_CONFLICT MASTER_KEY_MISMATCH_MESSAGE (the
- * caller's configuration is at fault, not the backend), so a wrong key fails
- * `start` or `reconfigure` instead of every later request. The caller owns (and
+ * keyring, creating the keyring on first use (raw for a base64 32-byte key,
+ * scrypt for anything else). A master key that does not match the keyring
+ * rejects with CONFIG_CONFLICT MASTER_KEY_MISMATCH_MESSAGE (the caller's
+ * configuration is at fault, not the backend), so a wrong key fails `start`
+ * or `reconfigure` instead of every later request; a backend that holds keys
+ * but no keyring rejects with CONFIG_CONFLICT MISSING_KEYRING_MESSAGE rather
+ * than get a new keyring its keys could never open under. The caller owns (and
  * zeroises) the KEK.
  */
 export async function unlockKeyring(backend: KeyBackend, masterKey: string): Promise<Buffer> {
   const stored = await backend.readKeyring();
   if (stored === null) {
-    const salt = randomBytes(SALT_LENGTH);
-    const kek = await deriveKek(masterKey, salt, KDF_COST);
-    const file: KeyringFile = {
-      format: 1,
-      kdf: "scrypt",
-      ...KDF_COST,
-      salt: salt.toString("base64"),
-      check: makeCheck(kek).toString("base64"),
-    };
+    const { ids } = await backend.list(null, 1);
+    if (ids.length > 0) throw new KmsError("CONFIG_CONFLICT", MISSING_KEYRING_MESSAGE);
+    const { file, kek } = await newKeyring(masterKey);
     try {
       await backend.writeKeyring(Buffer.from(JSON.stringify(file), "utf8"));
     } catch (error) {
@@ -61,12 +89,42 @@ export async function unlockKeyring(backend: KeyBackend, masterKey: string): Pro
     return kek;
   }
   const file = parseKeyring(stored);
-  const kek = await deriveKek(masterKey, Buffer.from(file.salt, "base64"), file);
-  if (!verifyCheck(kek, Buffer.from(file.check, "base64"))) {
-    kek.fill(0);
+  const kek = await kekFor(file, masterKey);
+  if (kek === null || !verifyCheck(kek, Buffer.from(file.check, "base64"))) {
+    kek?.fill(0);
     throw new KmsError("CONFIG_CONFLICT", MASTER_KEY_MISMATCH_MESSAGE);
   }
   return kek;
+}
+
+/**
+ * newKeyring derives a KEK for `masterKey` as a new keyring would (raw for a
+ * base64 32-byte key, else scrypt with a fresh salt) and returns the keyring
+ * file that re-derives and checks it. The caller owns (and zeroises) the KEK.
+ */
+export async function newKeyring(masterKey: string): Promise<{ file: KeyringFile; kek: Buffer }> {
+  const raw = rawMasterKey(masterKey);
+  if (raw !== null) {
+    return { file: { format: 1, kdf: "raw", check: makeCheck(raw).toString("base64") }, kek: raw };
+  }
+  const salt = randomBytes(SALT_LENGTH);
+  const kek = await deriveKek(masterKey, salt, KDF_COST);
+  return {
+    file: {
+      format: 1,
+      kdf: "scrypt",
+      ...KDF_COST,
+      salt: salt.toString("base64"),
+      check: makeCheck(kek).toString("base64"),
+    },
+    kek,
+  };
+}
+
+/** kekFor derives the KEK a keyring says, or null when a raw keyring meets a master key that is not raw. */
+async function kekFor(file: KeyringFile, masterKey: string): Promise<Buffer | null> {
+  if (file.kdf === "raw") return rawMasterKey(masterKey);
+  return deriveKek(masterKey, Buffer.from(file.salt, "base64"), file);
 }
 
 function parseKeyring(bytes: Uint8Array): KeyringFile {
@@ -76,18 +134,23 @@ function parseKeyring(bytes: Uint8Array): KeyringFile {
   } catch {
     throw corruptKeyring();
   }
-  const file = value as Partial<KeyringFile> | null;
-  // Bounded parameters: a damaged keyring must not make scrypt eat the machine.
+  const file = value as Record<string, unknown> | null;
   if (
     typeof file !== "object" ||
     file === null ||
     file.format !== 1 ||
+    typeof file.check !== "string"
+  ) {
+    throw corruptKeyring();
+  }
+  if (file.kdf === "raw") return file as KeyringFile;
+  // Bounded parameters: a damaged keyring must not make scrypt eat the machine.
+  if (
     file.kdf !== "scrypt" ||
     !isPowerOfTwoIn(file.n, 2 ** 14, 2 ** 20) ||
     !isIntegerIn(file.r, 1, 32) ||
     !isIntegerIn(file.p, 1, 16) ||
     typeof file.salt !== "string" ||
-    typeof file.check !== "string" ||
     Buffer.from(file.salt, "base64").length < SALT_LENGTH
   ) {
     throw corruptKeyring();

@@ -32,6 +32,8 @@ export interface KmsConfigPatch {
   backendType?: string;
   keyDir?: string;
   masterKey?: string;
+  masterKeyFile?: string;
+  masterKeyEnv?: string;
   address?: string;
   authMethod?: AuthMethodInput;
   namespace?: string;
@@ -54,6 +56,13 @@ export interface LocalBackendConfig {
   keyDir: string;
   /** The operator's master key, or null when the engine generated one. Secret. */
   masterKey: string | null;
+  /**
+   * An absolute path to read the master key from at every start, instead of
+   * `masterKey`; null (or absent in a state file written before it existed) when unused.
+   */
+  masterKeyFile?: string | null;
+  /** An environment variable to read the master key from at every start; null when unused. */
+  masterKeyEnv?: string | null;
 }
 
 /** VaultBackendConfig is the resolved configuration of the Vault backend. */
