@@ -19,6 +19,8 @@ import type {
   KmsConfigPatch,
   KmsEngine,
   LifecycleResult,
+  RekeyMasterInput,
+  RekeyResult,
   ServiceStatus,
   StatusView,
 } from "./types.js";
@@ -310,6 +312,47 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     clearCache(): void {
       runtime?.clearCache();
     },
+
+    rekeyMaster: (input: RekeyMasterInput) =>
+      guarded("rekeyMaster", () =>
+        lifecycle.run(async (): Promise<RekeyResult> => {
+          assertOpen();
+          const current = config;
+          const running = runtime;
+          if (current === null || running === null) {
+            throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
+          }
+          if (current.backend.backendType !== "local") {
+            throw new KmsError("INVALID_ARGUMENT", "rekey applies to the local backend only");
+          }
+          const { masterKey, masterKeyFile, masterKeyEnv } = input ?? {};
+          if (masterKey == null && masterKeyFile == null && masterKeyEnv == null) {
+            throw new KmsError(
+              "INVALID_ARGUMENT",
+              "one of master_key, master_key_file, master_key_env is required",
+            );
+          }
+          const next = resolveConfig(
+            { masterKey, masterKeyFile, masterKeyEnv },
+            current,
+            options.defaultKeyDir,
+          );
+          const newMasterKey = await masterKeyOf(next);
+          const keysResealed = await running.rekey(newMasterKey, async () => {
+            // The commit point: from here the stored configuration names the new key.
+            await save({ config: next, running: true, generatedMasterKey: null });
+            config = next;
+            generatedMasterKey = null;
+          });
+          log("info", "master key changed", { keysResealed });
+          return {
+            success: true,
+            message: `master key changed: ${keysResealed} keys resealed`,
+            status: "Running",
+            keysResealed,
+          };
+        }),
+      ),
 
     createKey: (input) => withKeys("createKey", (ctx) => keys.createKey(ctx, input)),
     listKeys: (input) => withKeys("listKeys", (ctx) => keys.listKeys(ctx, input)),

@@ -29,6 +29,34 @@ export type KeyringFile =
     }
   | { format: 1; kdf: "raw"; check: string };
 
+/**
+ * KeyringTransition is what a keyring holds while a rekey is unfinished
+ * (`"rekey": {...}` beside the current fields): the keyring of the new master
+ * key, and each KEK sealed under the other, so that either master key can
+ * derive both KEKs and open every key, whichever of them it is sealed under.
+ */
+interface KeyringTransition {
+  next: KeyringFile;
+  /** The next KEK sealed under the current one (base64). */
+  nextKek: string;
+  /** The current KEK sealed under the next one (base64). */
+  currentKek: string;
+}
+
+type StoredKeyring = KeyringFile & { rekey?: KeyringTransition };
+
+/**
+ * KeyringState is an unlocked keyring: `kek` seals new material. While a rekey
+ * is unfinished, `other` is the second KEK (some material may still be sealed
+ * under it) and `settle` is the keyring to write once every key is resealed
+ * under `kek`; both are null otherwise. The caller owns (and zeroises) the KEKs.
+ */
+export interface KeyringState {
+  kek: Buffer;
+  other: Buffer | null;
+  settle: KeyringFile | null;
+}
+
 /** KDF_COST is the scrypt cost for new keyrings: 2^15 × 8 × 1, about 32 MiB and 0.1 s. */
 export const KDF_COST = { n: 2 ** 15, r: 8, p: 1 } as const;
 
@@ -75,26 +103,120 @@ export function rawMasterKey(masterKey: string): Buffer | null {
  * zeroises) the KEK.
  */
 export async function unlockKeyring(backend: KeyBackend, masterKey: string): Promise<Buffer> {
+  const state = await openKeyring(backend, masterKey);
+  state.other?.fill(0);
+  return state.kek;
+}
+
+/**
+ * openKeyring is unlockKeyring that also opens a keyring left mid-rekey: the
+ * master key may be either the one the rekey started from (the rekey is then
+ * rolled back: `settle` is the keyring as it was) or the one it moved to (rolled
+ * forward: `settle` is the new keyring). Either way both KEKs come back, so
+ * every key opens until the caller has resealed them all and written `settle`.
+ */
+export async function openKeyring(backend: KeyBackend, masterKey: string): Promise<KeyringState> {
   const stored = await backend.readKeyring();
   if (stored === null) {
     const { ids } = await backend.list(null, 1);
     if (ids.length > 0) throw new KmsError("CONFIG_CONFLICT", MISSING_KEYRING_MESSAGE);
     const { file, kek } = await newKeyring(masterKey);
     try {
-      await backend.writeKeyring(Buffer.from(JSON.stringify(file), "utf8"));
+      await backend.writeKeyring(encodeKeyring(file));
     } catch (error) {
       kek.fill(0);
       throw error;
     }
-    return kek;
+    return { kek, other: null, settle: null };
   }
   const file = parseKeyring(stored);
+  const { rekey, ...current } = file;
+  const kek = await openWith(current, masterKey);
+  if (rekey === undefined) {
+    if (kek === null) throw new KmsError("CONFIG_CONFLICT", MASTER_KEY_MISMATCH_MESSAGE);
+    return { kek, other: null, settle: null };
+  }
+  if (kek !== null) {
+    return { kek, other: unwrapKek(kek, rekey.nextKek), settle: current };
+  }
+  const nextKek = await openWith(rekey.next, masterKey);
+  if (nextKek === null) throw new KmsError("CONFIG_CONFLICT", MASTER_KEY_MISMATCH_MESSAGE);
+  return { kek: nextKek, other: unwrapKek(nextKek, rekey.currentKek), settle: rekey.next };
+}
+
+/** openWith derives a keyring's KEK from `masterKey` and checks it: the KEK, or null when it does not match. */
+async function openWith(file: KeyringFile, masterKey: string): Promise<Buffer | null> {
   const kek = await kekFor(file, masterKey);
   if (kek === null || !verifyCheck(kek, Buffer.from(file.check, "base64"))) {
     kek?.fill(0);
-    throw new KmsError("CONFIG_CONFLICT", MASTER_KEY_MISMATCH_MESSAGE);
+    return null;
   }
   return kek;
+}
+
+/**
+ * beginRekey derives the KEK of `newMasterKey` under a new keyring and durably
+ * records the transition from the backend's settled keyring (opened with
+ * `currentKek`) to it, before any material is resealed. It returns the new
+ * KEK (the caller owns it), the keyring to settle on when all is resealed, and
+ * the current one (to settle back on if the rekey is abandoned).
+ * A keyring already mid-rekey rejects with CONFIG_CONFLICT.
+ */
+export async function beginRekey(
+  backend: KeyBackend,
+  currentKek: Buffer,
+  newMasterKey: string,
+): Promise<{ kek: Buffer; next: KeyringFile; current: KeyringFile }> {
+  const stored = await backend.readKeyring();
+  if (stored === null) throw corruptKeyring();
+  const { rekey, ...current } = parseKeyring(stored);
+  if (rekey !== undefined) {
+    throw new KmsError("CONFIG_CONFLICT", "a rekey is still being finished: try again later");
+  }
+  const { file: next, kek } = await newKeyring(newMasterKey);
+  try {
+    const transition: StoredKeyring = {
+      ...current,
+      rekey: {
+        next,
+        nextKek: wrapKek(currentKek, kek).toString("base64"),
+        currentKek: wrapKek(kek, currentKek).toString("base64"),
+      },
+    };
+    await backend.writeKeyring(encodeKeyring(transition));
+  } catch (error) {
+    kek.fill(0);
+    throw error;
+  }
+  return { kek, next, current };
+}
+
+/** encodeKeyring is the stored form of a keyring (UTF-8 JSON). */
+export function encodeKeyring(file: StoredKeyring): Buffer {
+  return Buffer.from(JSON.stringify(file), "utf8");
+}
+
+const KEK_WRAP_AAD = Buffer.from("kms-gateway/keyring-rekey/v1", "latin1");
+
+function wrapKek(wrappingKek: Buffer, kek: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", wrappingKek, iv);
+  cipher.setAAD(KEK_WRAP_AAD);
+  const body = Buffer.concat([cipher.update(kek), cipher.final()]);
+  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+}
+
+function unwrapKek(wrappingKek: Buffer, wrapped: string): Buffer {
+  const bytes = Buffer.from(wrapped, "base64");
+  if (bytes.length !== 12 + 32 + 16) throw corruptKeyring();
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", wrappingKek, bytes.subarray(0, 12));
+    decipher.setAAD(KEK_WRAP_AAD);
+    decipher.setAuthTag(bytes.subarray(44));
+    return Buffer.concat([decipher.update(bytes.subarray(12, 44)), decipher.final()]);
+  } catch {
+    throw corruptKeyring();
+  }
 }
 
 /**
@@ -127,13 +249,37 @@ async function kekFor(file: KeyringFile, masterKey: string): Promise<Buffer | nu
   return deriveKek(masterKey, Buffer.from(file.salt, "base64"), file);
 }
 
-function parseKeyring(bytes: Uint8Array): KeyringFile {
+function parseKeyring(bytes: Uint8Array): StoredKeyring {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch {
     throw corruptKeyring();
   }
+  const file = parseKeyringFields(value);
+  const rekey = (value as { rekey?: unknown }).rekey;
+  if (rekey === undefined) return file;
+  const transition = rekey as Partial<Record<keyof KeyringTransition, unknown>> | null;
+  if (
+    typeof transition !== "object" ||
+    transition === null ||
+    typeof transition.nextKek !== "string" ||
+    typeof transition.currentKek !== "string"
+  ) {
+    throw corruptKeyring();
+  }
+  return {
+    ...file,
+    rekey: {
+      next: parseKeyringFields(transition.next),
+      nextKek: transition.nextKek,
+      currentKek: transition.currentKek,
+    },
+  };
+}
+
+/** parseKeyringFields checks one keyring's fields and returns exactly those (nothing extra). */
+function parseKeyringFields(value: unknown): KeyringFile {
   const file = value as Record<string, unknown> | null;
   if (
     typeof file !== "object" ||
@@ -143,7 +289,7 @@ function parseKeyring(bytes: Uint8Array): KeyringFile {
   ) {
     throw corruptKeyring();
   }
-  if (file.kdf === "raw") return file as KeyringFile;
+  if (file.kdf === "raw") return { format: 1, kdf: "raw", check: file.check };
   // Bounded parameters: a damaged keyring must not make scrypt eat the machine.
   if (
     file.kdf !== "scrypt" ||
@@ -155,7 +301,15 @@ function parseKeyring(bytes: Uint8Array): KeyringFile {
   ) {
     throw corruptKeyring();
   }
-  return file as KeyringFile;
+  return {
+    format: 1,
+    kdf: "scrypt",
+    n: file.n,
+    r: file.r,
+    p: file.p,
+    salt: file.salt,
+    check: file.check,
+  };
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {

@@ -97,6 +97,14 @@ export interface LifecycleResult {
   status: ServiceStatus;
 }
 
+/** RekeyMasterInput names the new master key: exactly one of the three sources. */
+export type RekeyMasterInput = Pick<KmsConfigPatch, "masterKey" | "masterKeyFile" | "masterKeyEnv">;
+
+/** RekeyResult answers rekeyMaster: a LifecycleResult and how many keys were resealed. */
+export interface RekeyResult extends LifecycleResult {
+  keysResealed: number;
+}
+
 /** BackendSummary is the secret-free description of the configured backend. */
 export type BackendSummary =
   | { backendType: "local"; keyDir: string; hasMasterKey: boolean }
@@ -209,6 +217,8 @@ export interface KmsEngine {
   status(): Promise<StatusView>;
   config(): ConfigView;
   clearCache(): void;
+  /** rekeyMaster reseals every key's material under a new master key (local backend, while running). */
+  rekeyMaster(input: RekeyMasterInput): Promise<RekeyResult>;
 
   createKey(input: CreateKeyInput): Promise<KeyMetadata>;
   listKeys(input: ListKeysInput): Promise<KeyListPage>;
