@@ -53,6 +53,12 @@ async function engineOn(world: World, writesLeft = Number.POSITIVE_INFINITY): Pr
   return createEngine({ stateStore, backends: { local: factory }, defaultKeyDir: "/d" });
 }
 
+function configuredKey(world: World): string {
+  const backend = world.state.state?.config.backend;
+  if (backend?.backendType !== "local" || backend.masterKey === null) throw new Error("no key");
+  return backend.masterKey;
+}
+
 function keyringOf(world: World): Record<string, unknown> {
   return JSON.parse(Buffer.from(world.store().keyring as Uint8Array).toString("utf8"));
 }
@@ -136,8 +142,8 @@ describe("rekeyMaster", () => {
     const { world, ids, dataKeys } = await seed(24);
     // 24 keys: 1 keyring write to begin, up to 24 puts, 1 state save, 1 keyring write.
     for (const writes of [0, 1, 2, 13, 24, 25, 26, 27]) {
-      const configured = world.state.state?.config.backend as { masterKey: string };
-      const target = configured.masterKey === KEY_A ? KEY_B : KEY_A;
+      const configured = configuredKey(world);
+      const target = configured === KEY_A ? KEY_B : KEY_A;
       const doomed = await engineOn(world, writes);
       const outcome = await doomed.rekeyMaster({ masterKey: target }).then(
         () => "done",
@@ -148,9 +154,9 @@ describe("rekeyMaster", () => {
       expect((await engine.status()).status, `after ${writes} writes`).toBe("Running");
       await expectAllOpen(engine, ids, dataKeys);
       await settled(world);
-      const now = (world.state.state?.config.backend as { masterKey: string }).masterKey;
+      const now = configuredKey(world);
       // The new key is configured exactly when the commit (the state save) happened.
-      expect(now).toBe(outcome === "done" || writes >= 26 ? target : configured.masterKey);
+      expect(now).toBe(outcome === "done" || writes >= 26 ? target : configured);
       await expectAllOpen(engine, ids, dataKeys);
       await engine.close();
     }
