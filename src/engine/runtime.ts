@@ -43,8 +43,6 @@ export interface Runtime {
    * CONFIG_CONFLICT while an earlier rekey is still being finished.
    */
   rekey(newMasterKey: string, commit: () => Promise<void>): Promise<number>;
-  /** settled resolves once no unfinished rekey is left (at once when none was). */
-  settled(): Promise<void>;
   /** retire stops new calls and the sweeper, then closes the backend once calls in flight finish. */
   retire(): Promise<void>;
 }
@@ -134,18 +132,18 @@ function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): 
   // Calls in flight, so a rekey can wait for those that may have sealed
   // material under the KEK it is replacing.
   const calls = new Set<Promise<unknown>>();
-  let settling: Promise<void> = Promise.resolve();
   let unsettled = false;
 
   async function run<T>(fn: (store: KeyStore) => Promise<T>): Promise<T> {
     if (retiring !== null) throw new KmsError("NOT_RUNNING", "KMS is not running");
     inFlight++;
-    const call = fn(store);
-    calls.add(call);
+    let call: Promise<T> | undefined;
     try {
+      call = fn(store);
+      calls.add(call);
       return await call;
     } finally {
-      calls.delete(call);
+      if (call !== undefined) calls.delete(call);
       inFlight--;
       if (inFlight === 0) drained?.();
     }
@@ -156,7 +154,7 @@ function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): 
   /** settle finishes an unfinished rekey in the background: every key resealed under the primary KEK, then the keyring written. */
   function settle(target: KeyringFile): void {
     unsettled = true;
-    settling = run(async (s) => {
+    void run(async (s) => {
       const rewritten = await settleKeyring(s, backend, target, stopping);
       s.setKeks(opened.keyring.kek, null);
       opened.keyring = { kek: opened.keyring.kek, other: null, settle: null };
@@ -260,7 +258,6 @@ function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): 
     },
     clearCache: () => store.cache.clear(),
     rekey,
-    settled: () => settling,
     retire() {
       if (retiring !== null) return retiring;
       if (timer !== null) clearInterval(timer);
