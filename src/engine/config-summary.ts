@@ -1,3 +1,4 @@
+import { hasConfiguredMasterKey } from "./master-key.js";
 import type { BackendSummary, ConfigSummary, ConfigView, KmsConfig } from "./types.js";
 
 /** configSummary describes a configuration without its secrets (GET /kms/status). */
@@ -25,7 +26,8 @@ export function backendSummary(config: KmsConfig): BackendSummary {
     return {
       backendType: "local",
       keyDir: backend.keyDir,
-      hasMasterKey: backend.masterKey !== null,
+      // Whether inline, in a file or in the environment: only "set" is ever shown.
+      hasMasterKey: hasConfiguredMasterKey(backend),
     };
   }
   return {

@@ -7,6 +7,11 @@ import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, toKmsError } from "./guard-backend.js";
 import * as lifecycleOps from "./key-lifecycle-operations.js";
 import * as keys from "./key-operations.js";
+import {
+  hasConfiguredMasterKey,
+  readConfiguredMasterKey,
+  type SecretFileReader,
+} from "./master-key.js";
 import { createMutex } from "./mutex.js";
 import { resolveConfig } from "./resolve-config.js";
 import { openRuntime, type Runtime } from "./runtime.js";
@@ -16,6 +21,8 @@ import type {
   KmsConfigPatch,
   KmsEngine,
   LifecycleResult,
+  RekeyMasterInput,
+  RekeyResult,
   ServiceStatus,
   StatusView,
 } from "./types.js";
@@ -35,6 +42,10 @@ export interface EngineOptions {
   log?: EngineLog;
   /** The period of the deletion sweep while running, default 60 000 ms. */
   sweepIntervalMs?: number;
+  /** Reads `master_key_file` at each start; without it such a configuration cannot start. */
+  readSecretFile?: SecretFileReader;
+  /** Where `master_key_env` is looked up at each start, default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Engine is a KmsEngine that can also be asked to sweep due key deletions now. */
@@ -82,7 +93,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 
   function needsGeneratedKey(candidate: KmsConfig): boolean {
-    return candidate.backend.backendType === "local" && candidate.backend.masterKey === null;
+    return candidate.backend.backendType === "local" && !hasConfiguredMasterKey(candidate.backend);
   }
 
   /** The generated master key a configuration would use: the kept one, else a new one. */
@@ -126,9 +137,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     }
   }
 
-  function masterKeyOf(candidate: KmsConfig): string {
-    if (candidate.backend.backendType === "local" && candidate.backend.masterKey !== null) {
-      return candidate.backend.masterKey;
+  async function masterKeyOf(candidate: KmsConfig): Promise<string> {
+    if (candidate.backend.backendType === "local") {
+      // master_key_file / master_key_env are read here, at every start, and never kept.
+      const configured = await readConfiguredMasterKey(candidate.backend, {
+        readFile: options.readSecretFile,
+        env: options.env ?? process.env,
+      });
+      if (configured !== null) return configured;
     }
     if (generatedMasterKey === null) {
       // persistGeneratedKeyFor runs first for local; a non-local backend has no master key yet.
@@ -145,7 +161,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     if (factory === undefined) {
       throw new KmsError("BACKEND_ERROR", `the ${type} backend is not available in this build`);
     }
-    return openRuntime({ config: candidate, masterKey: masterKeyOf(candidate), factory, now, log });
+    const masterKey = await masterKeyOf(candidate);
+    return openRuntime({ config: candidate, masterKey, factory, now, log });
   }
 
   function publish(next: Runtime): Promise<void> {
@@ -298,6 +315,47 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     clearCache(): void {
       runtime?.clearCache();
     },
+
+    rekeyMaster: (input: RekeyMasterInput) =>
+      guarded("rekeyMaster", () =>
+        lifecycle.run(async (): Promise<RekeyResult> => {
+          assertOpen();
+          const current = config;
+          const running = runtime;
+          if (current === null || running === null) {
+            throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
+          }
+          if (current.backend.backendType !== "local") {
+            throw new KmsError("INVALID_ARGUMENT", "rekey applies to the local backend only");
+          }
+          const { masterKey, masterKeyFile, masterKeyEnv } = input ?? {};
+          if (masterKey == null && masterKeyFile == null && masterKeyEnv == null) {
+            throw new KmsError(
+              "INVALID_ARGUMENT",
+              "one of master_key, master_key_file, master_key_env is required",
+            );
+          }
+          const next = resolveConfig(
+            { masterKey, masterKeyFile, masterKeyEnv },
+            current,
+            options.defaultKeyDir,
+          );
+          const newMasterKey = await masterKeyOf(next);
+          const keysResealed = await running.rekey(newMasterKey, async () => {
+            // The commit point: from here the stored configuration names the new key.
+            await save({ config: next, running: true, generatedMasterKey: null });
+            config = next;
+            generatedMasterKey = null;
+          });
+          log("info", "master key changed", { keysResealed });
+          return {
+            success: true,
+            message: `master key changed: ${keysResealed} keys resealed`,
+            status: "Running",
+            keysResealed,
+          };
+        }),
+      ),
 
     createKey: (input) => withKeys("createKey", (ctx) => keys.createKey(ctx, input)),
     listKeys: (input) => withKeys("listKeys", (ctx) => keys.listKeys(ctx, input)),

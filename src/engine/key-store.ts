@@ -39,6 +39,17 @@ export interface KeyStore {
   material(key: StoredKey, version: number): Buffer | null;
   /** seal seals fresh material for a key version. */
   seal(keyId: string, version: number, material: Uint8Array): Uint8Array;
+  /**
+   * setKeks replaces the key-encryption keys (a rekey): `primary` seals, and
+   * material that `primary` does not open is tried under `secondary`. The store
+   * owns both from now on; replaced ones are zero-filled.
+   */
+  setKeks(primary: Buffer, secondary: Buffer | null): void;
+  /**
+   * resealed returns `key` with every version that is not sealed under the
+   * primary KEK resealed under it, or `key` itself when none needed it.
+   */
+  resealed(key: StoredKey): StoredKey;
   list(after: string | null, limit: number): Promise<{ ids: string[]; more: boolean }>;
   health(): Promise<void>;
   /** close empties the cache, closes the backend and zero-fills the key-encryption key. */
@@ -73,7 +84,9 @@ const versionsOf = (key: StoredKey) => key.versions.map((v) => v.version);
 
 /** createKeyStore returns the KeyStore of an opened backend. */
 export function createKeyStore(options: KeyStoreOptions): KeyStore {
-  const { backend, kek, cache, now, log } = options;
+  const { backend, cache, now, log } = options;
+  let kek = options.kek;
+  let secondaryKek: Buffer | null = null;
   const locks = createKeyedMutex();
   // Every key read from or written to the backend passes through `deadlines`,
   // so after one full scan the sweep needs to visit only the keys due.
@@ -194,9 +207,38 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     if (cached !== undefined) return cached;
     const stored = key.versions.find((v) => v.version === version);
     if (stored === undefined) return null;
-    const unsealed = unsealKeyMaterial(kek, key.keyId, version, stored.sealedMaterial);
+    const unsealed = unsealAny(key.keyId, version, stored.sealedMaterial);
     cache.putMaterial(key.keyId, version, Buffer.from(unsealed));
     return unsealed;
+  }
+
+  /** unsealAny opens material under the primary KEK, else (mid-rekey) under the secondary. */
+  function unsealAny(keyId: string, version: number, sealed: Uint8Array): Buffer {
+    try {
+      return unsealKeyMaterial(kek, keyId, version, sealed);
+    } catch (error) {
+      if (secondaryKek === null) throw error;
+      return unsealKeyMaterial(secondaryKek, keyId, version, sealed);
+    }
+  }
+
+  function resealed(key: StoredKey): StoredKey {
+    let changed = false;
+    const versions = key.versions.map((v) => {
+      try {
+        unsealKeyMaterial(kek, key.keyId, v.version, v.sealedMaterial).fill(0);
+        return v;
+      } catch {
+        const material = unsealAny(key.keyId, v.version, v.sealedMaterial);
+        try {
+          changed = true;
+          return { ...v, sealedMaterial: sealKeyMaterial(kek, key.keyId, v.version, material) };
+        } finally {
+          material.fill(0);
+        }
+      }
+    });
+    return changed ? { ...key, versions } : key;
   }
 
   return {
@@ -209,6 +251,14 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     destroyIfDue,
     material,
     seal: (keyId, version, bytes) => sealKeyMaterial(kek, keyId, version, bytes),
+    setKeks(primary, secondary) {
+      for (const old of [kek, secondaryKek]) {
+        if (old !== null && old !== primary && old !== secondary) old.fill(0);
+      }
+      kek = primary;
+      secondaryKek = secondary;
+    },
+    resealed,
     list: (after, limit) => backend.list(after, limit),
     health: () => backend.health(),
     async close() {
@@ -221,6 +271,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       }
       cache.clear();
       kek.fill(0);
+      secondaryKek?.fill(0);
     },
   };
 }

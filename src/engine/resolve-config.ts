@@ -22,6 +22,8 @@ const BACKEND_SPELLINGS: Readonly<Record<string, BackendType>> = {
 const LOCAL_FIELDS = [
   ["keyDir", "key_dir"],
   ["masterKey", "master_key"],
+  ["masterKeyFile", "master_key_file"],
+  ["masterKeyEnv", "master_key_env"],
 ] as const;
 const VAULT_FIELDS = [
   ["address", "address"],
@@ -117,11 +119,49 @@ function resolveLocal(
   return {
     backendType: "local",
     keyDir: patch.keyDir == null ? (previous?.keyDir ?? defaultKeyDir) : parseKeyDir(patch.keyDir),
-    masterKey:
-      patch.masterKey == null
-        ? (previous?.masterKey ?? null)
-        : parseSecret(patch.masterKey, "master_key", /^[^\0]+$/),
+    ...resolveMasterKeySource(patch, previous),
   };
+}
+
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
+
+/**
+ * resolveMasterKeySource picks the one master key source of a local
+ * configuration: `master_key` (kept in the state file), `master_key_file` or
+ * `master_key_env` (only the path or the variable's name is kept; the key is
+ * read at every start). A patch naming one replaces whichever the stored
+ * configuration had; naming two is refused.
+ */
+function resolveMasterKeySource(
+  patch: KmsConfigPatch,
+  previous: LocalBackendConfig | null,
+): Pick<LocalBackendConfig, "masterKey" | "masterKeyFile" | "masterKeyEnv"> {
+  const given = [patch.masterKey, patch.masterKeyFile, patch.masterKeyEnv].filter((v) => v != null);
+  if (given.length > 1) {
+    throw invalid("give at most one of master_key, master_key_file, master_key_env");
+  }
+  // The resolved config names only the source in use, so a stored config of
+  // one source carries no leftover field of another.
+  if (patch.masterKey != null) {
+    return { masterKey: parseSecret(patch.masterKey, "master_key", /^[^\0]+$/) };
+  }
+  if (patch.masterKeyFile != null) {
+    return {
+      masterKey: null,
+      masterKeyFile: parseAbsolutePath(patch.masterKeyFile, "master_key_file"),
+    };
+  }
+  if (patch.masterKeyEnv != null) {
+    if (typeof patch.masterKeyEnv !== "string" || !ENV_NAME_PATTERN.test(patch.masterKeyEnv)) {
+      throw invalid("master_key_env must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    return { masterKey: null, masterKeyEnv: patch.masterKeyEnv };
+  }
+  if (previous?.masterKeyFile != null)
+    return { masterKey: null, masterKeyFile: previous.masterKeyFile };
+  if (previous?.masterKeyEnv != null)
+    return { masterKey: null, masterKeyEnv: previous.masterKeyEnv };
+  return { masterKey: previous?.masterKey ?? null };
 }
 
 function resolveVault(

@@ -1,11 +1,18 @@
-import type { BackendFactory } from "./backend.js";
+import type { BackendFactory, KeyBackend } from "./backend.js";
 import { type CacheStats, createKeyCache } from "./cache.js";
 import { withDeadline } from "./deadline.js";
 import { sweepDueDeletions } from "./deletion-sweep.js";
 import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, guardBackend, toKmsError } from "./guard-backend.js";
 import { createKeyStore, type KeyStore } from "./key-store.js";
-import { unlockKeyring } from "./keyring.js";
+import {
+  beginRekey,
+  encodeKeyring,
+  type KeyringFile,
+  type KeyringState,
+  openKeyring,
+} from "./keyring.js";
+import { resealAll, settleKeyring } from "./rekey.js";
 import type { KmsConfig } from "./types.js";
 
 /**
@@ -28,6 +35,16 @@ export interface Runtime {
   clearCache(): void;
   /** cacheStats returns the cache's counts since this runtime opened. */
   cacheStats(): CacheStats;
+  /**
+   * rekey reseals every key's material under the KEK of `newMasterKey`, calls
+   * `commit` (which durably makes `newMasterKey` the configured one) and then
+   * settles the keyring on the new KEK; it resolves to how many keys were
+   * resealed. Crash-safe at every step: until the keyring settles it holds
+   * both KEKs, each sealed under the other, so a restart with either master
+   * key opens every key and finishes (new key) or rolls back (old key).
+   * CONFIG_CONFLICT while an earlier rekey is still being finished.
+   */
+  rekey(newMasterKey: string, commit: () => Promise<void>): Promise<number>;
   /** retire stops new calls and the sweeper, then closes the backend once calls in flight finish. */
   retire(): Promise<void>;
 }
@@ -52,19 +69,25 @@ export interface OpenRuntimeOptions {
  */
 export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
   const { config, log } = options;
-  const store = await withDeadline(
+  const opened = await withDeadline(
     openStore(options),
     config.timeoutSeconds * 1000,
     `opening the ${config.backend.backendType} backend`,
     (late) => {
       log("warn", "a backend opened after its deadline and is closed unused");
-      void late.close();
+      void late.store.close();
     },
   );
-  return createRuntime(config, store, log);
+  return createRuntime(config, opened, log);
 }
 
-async function openStore(options: OpenRuntimeOptions): Promise<KeyStore> {
+interface OpenedStore {
+  store: KeyStore;
+  backend: KeyBackend;
+  keyring: KeyringState;
+}
+
+async function openStore(options: OpenRuntimeOptions): Promise<OpenedStore> {
   const { config, now, log } = options;
   let backend: Awaited<ReturnType<BackendFactory>>;
   try {
@@ -72,10 +95,10 @@ async function openStore(options: OpenRuntimeOptions): Promise<KeyStore> {
   } catch (error) {
     throw toKmsError(error, "open", log);
   }
-  let kek: Buffer;
+  let keyring: KeyringState;
   try {
     await backend.health();
-    kek = await unlockKeyring(backend, options.masterKey);
+    keyring = await openKeyring(backend, options.masterKey);
   } catch (error) {
     await backend.close().catch(() => undefined);
     throw toKmsError(error, "start", log);
@@ -86,17 +109,21 @@ async function openStore(options: OpenRuntimeOptions): Promise<KeyStore> {
     ttlSeconds: config.cacheTtlSeconds,
     now,
   });
-  return createKeyStore({
+  const store = createKeyStore({
     backend,
-    kek,
+    kek: keyring.kek,
     cache,
     cacheEnabled: config.enableCache,
     now,
     log,
   });
+  // Mid-rekey (a crash during one): material may be under either KEK.
+  if (keyring.other !== null) store.setKeks(keyring.kek, keyring.other);
+  return { store, backend, keyring };
 }
 
-function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runtime {
+function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): Runtime {
+  const { store, backend } = opened;
   let inFlight = 0;
   let retiring: Promise<void> | null = null;
   let drained: (() => void) | null = null;
@@ -104,11 +131,89 @@ function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runt
   let sweeping = false;
   let sweepTail: Promise<unknown> = Promise.resolve();
 
+  // Calls in flight, so a rekey can wait for those that may have sealed
+  // material under the KEK it is replacing.
+  const calls = new Set<Promise<unknown>>();
+  let unsettled = false;
+
   async function run<T>(fn: (store: KeyStore) => Promise<T>): Promise<T> {
     if (retiring !== null) throw new KmsError("NOT_RUNNING", "KMS is not running");
     inFlight++;
+    let call: Promise<T> | undefined;
     try {
-      return await fn(store);
+      call = fn(store);
+      calls.add(call);
+      return await call;
+    } finally {
+      if (call !== undefined) calls.delete(call);
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    }
+  }
+
+  const stopping = () => retiring !== null;
+
+  /** settle finishes an unfinished rekey in the background: every key resealed under the primary KEK, then the keyring written. */
+  function settle(target: KeyringFile): void {
+    unsettled = true;
+    void run(async (s) => {
+      const rewritten = await settleKeyring(s, backend, target, stopping);
+      s.setKeks(opened.keyring.kek, null);
+      opened.keyring = { kek: opened.keyring.kek, other: null, settle: null };
+      unsettled = false;
+      log("info", "an unfinished master key change was completed", { keysResealed: rewritten });
+    }).catch((error: unknown) => {
+      if (retiring !== null) return;
+      log("error", "finishing a master key change failed; the next start retries it", {
+        error: describeFailure(error),
+      });
+    });
+  }
+
+  async function rekey(newMasterKey: string, commit: () => Promise<void>): Promise<number> {
+    if (retiring !== null) throw new KmsError("NOT_RUNNING", "KMS is not running");
+    if (unsettled) {
+      throw new KmsError(
+        "CONFIG_CONFLICT",
+        "a master key change is still being finished: try again later",
+      );
+    }
+    // Counted in flight like run(), but not among `calls`: it waits for those.
+    inFlight++;
+    unsettled = true;
+    const oldKek = opened.keyring.kek;
+    let begun: Awaited<ReturnType<typeof beginRekey>> | null = null;
+    let committed = false;
+    try {
+      begun = await beginRekey(backend, oldKek, newMasterKey);
+      const { kek: newKek, next } = begun;
+      // From here new material is sealed under the new KEK. Calls already in
+      // flight may have sealed under the old one without having stored it yet:
+      // wait for them, so the pass below cannot miss a key they create.
+      const earlier = [...calls];
+      store.setKeks(newKek, oldKek);
+      opened.keyring = { kek: newKek, other: oldKek, settle: next };
+      await Promise.allSettled(earlier);
+      const rewritten = await resealAll(store, stopping);
+      await commit();
+      committed = true;
+      await backend.writeKeyring(encodeKeyring(next));
+      store.setKeks(newKek, null);
+      opened.keyring = { kek: newKek, other: null, settle: null };
+      unsettled = false;
+      return rewritten;
+    } catch (error) {
+      if (begun !== null && !committed) {
+        // Not committed: the configured master key is still the old one, so roll back.
+        store.setKeks(oldKek, begun.kek);
+        opened.keyring = { kek: oldKek, other: begun.kek, settle: begun.current };
+        settle(begun.current);
+      } else if (begun !== null) {
+        settle(begun.next);
+      } else {
+        unsettled = false;
+      }
+      throw error;
     } finally {
       inFlight--;
       if (inFlight === 0) drained?.();
@@ -139,6 +244,8 @@ function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runt
     });
   }
 
+  if (opened.keyring.settle !== null) settle(opened.keyring.settle);
+
   const runtime: Runtime = {
     config,
     healthy: true,
@@ -153,6 +260,7 @@ function createRuntime(config: KmsConfig, store: KeyStore, log: EngineLog): Runt
     },
     clearCache: () => store.cache.clear(),
     cacheStats: () => store.cache.stats(),
+    rekey,
     retire() {
       if (retiring !== null) return retiring;
       if (timer !== null) clearInterval(timer);

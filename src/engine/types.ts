@@ -32,6 +32,8 @@ export interface KmsConfigPatch {
   backendType?: string;
   keyDir?: string;
   masterKey?: string;
+  masterKeyFile?: string;
+  masterKeyEnv?: string;
   address?: string;
   authMethod?: AuthMethodInput;
   namespace?: string;
@@ -54,6 +56,13 @@ export interface LocalBackendConfig {
   keyDir: string;
   /** The operator's master key, or null when the engine generated one. Secret. */
   masterKey: string | null;
+  /**
+   * An absolute path to read the master key from at every start, instead of
+   * `masterKey`; null (or absent in a state file written before it existed) when unused.
+   */
+  masterKeyFile?: string | null;
+  /** An environment variable to read the master key from at every start; null when unused. */
+  masterKeyEnv?: string | null;
 }
 
 /** VaultBackendConfig is the resolved configuration of the Vault backend. */
@@ -86,6 +95,14 @@ export interface LifecycleResult {
   success: boolean;
   message: string;
   status: ServiceStatus;
+}
+
+/** RekeyMasterInput names the new master key: exactly one of the three sources. */
+export type RekeyMasterInput = Pick<KmsConfigPatch, "masterKey" | "masterKeyFile" | "masterKeyEnv">;
+
+/** RekeyResult answers rekeyMaster: a LifecycleResult and how many keys were resealed. */
+export interface RekeyResult extends LifecycleResult {
+  keysResealed: number;
 }
 
 /** BackendSummary is the secret-free description of the configured backend. */
@@ -249,6 +266,8 @@ export interface KmsEngine {
   status(): Promise<StatusView>;
   config(): ConfigView;
   clearCache(): void;
+  /** rekeyMaster reseals every key's material under a new master key (local backend, while running). */
+  rekeyMaster(input: RekeyMasterInput): Promise<RekeyResult>;
 
   createKey(input: CreateKeyInput): Promise<KeyMetadata>;
   listKeys(input: ListKeysInput): Promise<KeyListPage>;

@@ -7,6 +7,7 @@ import { file_kms_admin_v1_service, KmsAdminService } from "../../gen/kms/admin/
 import type { CredentialStore } from "../auth/credential-store.js";
 import { createFileStateStore } from "../backends/local/file-state-store.js";
 import { localBackendFactory } from "../backends/local/local-backend.js";
+import { readSecretFile } from "../backends/local/read-secret-file.js";
 import { createEngine } from "../engine/engine.js";
 import type { KmsEngine } from "../engine/types.js";
 import { createRestTranscoder } from "../rest/index.js";
@@ -67,6 +68,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
     backends: { local: localBackendFactory },
     defaultKeyDir: join(options.dataDir, "keys"),
+    readSecretFile,
     log,
   });
   const implementation = createKmsAdminService(engine, { log });

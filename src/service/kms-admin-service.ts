@@ -77,6 +77,14 @@ export function createKmsAdminService(
         };
       }),
     clearCache: (_req, ctx) => call(ctx, () => engine.clearCache()).then(() => ({})),
+    rekeyMaster: (req, ctx) =>
+      call(ctx, () =>
+        engine.rekeyMaster({
+          masterKey: req.masterKey,
+          masterKeyFile: req.masterKeyFile,
+          masterKeyEnv: req.masterKeyEnv,
+        }),
+      ),
     createKey: (req, ctx) =>
       call(ctx, async () => {
         const meta = await engine.createKey({

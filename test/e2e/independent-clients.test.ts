@@ -50,14 +50,15 @@ describe("buf curl through server reflection", () => {
     );
   });
 
-  it("lists the 23 methods", async () => {
+  it("lists the 24 methods", async () => {
     const { stdout, code, stderr } = await bufCurl(["--list-methods", gw.url]);
     expect(code, stderr).toBe(0);
     const methods = stdout
       .trim()
       .split("\n")
       .filter((line) => line.startsWith("kms.admin.v1.KmsAdminService/"));
-    expect(methods).toHaveLength(23);
+    expect(methods).toHaveLength(24);
+    expect(methods).toContain("kms.admin.v1.KmsAdminService/RekeyMaster");
     expect(methods).toContain("kms.admin.v1.KmsAdminService/GenerateDataKey");
     expect(methods).toContain("kms.admin.v1.KmsAdminService/Decrypt");
     expect(methods).toContain("kms.admin.v1.KmsAdminService/RotateKey");

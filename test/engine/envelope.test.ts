@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encodeEncryptionContext } from "../../src/engine/encryption-context.js";
 import {
+  ENVELOPE_FORMAT_V1,
   INVALID_CIPHERTEXT_MESSAGE,
   openEnvelope,
   parseEnvelope,
@@ -22,19 +23,33 @@ function parseError(blob: Uint8Array): unknown {
 }
 
 describe("envelope", () => {
-  it("lays out magic, version, key id, key version and lengths as documented", () => {
+  it("lays out magic, version, key id, key version, length, salt and IV as documented", () => {
     const plaintext = randomBytes(32);
     const blob = sealEnvelope(material, "key-1", 7, plaintext, noContext);
     expect(blob.subarray(0, 4).toString("latin1")).toBe("KGWE");
-    expect(blob[4]).toBe(1);
+    expect(blob[4]).toBe(ENVELOPE_FORMAT_V1);
     expect(blob[5]).toBe(5);
     expect(blob.subarray(6, 11).toString("latin1")).toBe("key-1");
     expect(blob.readUInt32BE(11)).toBe(7);
     expect(blob.readUInt32BE(15)).toBe(32);
-    expect(blob.length).toBe(19 + 12 + 32 + 16);
+    expect(blob.length).toBe(19 + 32 + 12 + 32 + 16);
     const parsed = parseEnvelope(blob);
-    expect(parsed).toMatchObject({ keyId: "key-1", keyVersion: 7 });
+    expect(parsed).toMatchObject({ format: ENVELOPE_FORMAT_V1, keyId: "key-1", keyVersion: 7 });
+    expect(parsed.salt).toEqual(blob.subarray(19, 51));
+    expect(parsed.iv).toEqual(blob.subarray(51, 63));
+    expect(parsed.header).toEqual(blob.subarray(0, 51));
     expect(openEnvelope(material, parsed, noContext)).toEqual(plaintext);
+  });
+
+  it("draws a fresh salt and IV for every wrap", () => {
+    // Past the 256 wraps of one pool refill, so a refill is crossed too.
+    const seen = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      const parsed = parseEnvelope(sealEnvelope(material, "k", 1, Buffer.alloc(0), noContext));
+      seen.add((parsed.salt as Buffer).toString("hex"));
+      seen.add(parsed.iv.toString("hex"));
+    }
+    expect(seen.size).toBe(1200);
   });
 
   it("rejects every truncation and any trailing byte with the one opaque error", () => {
@@ -58,7 +73,9 @@ describe("envelope", () => {
     };
     for (const bad of [
       mutate(0, 0x00),
-      mutate(4, 2),
+      mutate(4, 0),
+      mutate(4, 3),
+      mutate(4, 1),
       mutate(5, 0),
       mutate(5, 129),
       mutate(6, 0x2f),
