@@ -22,6 +22,7 @@ export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   "start",
   "stop",
   "clear-cache",
+  "rekey",
   "key",
   "datakey",
   "encrypt",

@@ -7,6 +7,7 @@ import {
   GetConfigResponseSchema,
   GetStatusResponseSchema,
   ReconfigureResponseSchema,
+  RekeyMasterResponseSchema,
   StartServiceResponseSchema,
   StopServiceResponseSchema,
 } from "../../gen/kms/admin/v1/service_pb.js";
@@ -14,7 +15,7 @@ import { KmsConfigSchema } from "../../gen/kms/admin/v1/types_pb.js";
 import type { ClientContext } from "./client-context.js";
 import { UsageError } from "./exit-codes.js";
 
-/** addServiceCommands adds status, config, configure, reconfigure, start, stop and clear-cache. */
+/** addServiceCommands adds status, config, configure, reconfigure, start, stop, clear-cache and rekey. */
 export function addServiceCommands(program: Command, context: () => ClientContext): void {
   program
     .command("status")
@@ -72,6 +73,58 @@ export function addServiceCommands(program: Command, context: () => ClientContex
       c.out.message(ClearCacheResponseSchema, await c.client().clearCache({}));
       if (!c.out.json) c.out.line("cache cleared");
     });
+  addRekeyCommand(program, context);
+}
+
+/** addRekeyCommand adds `rekey`: the new master key never goes on the command line. */
+function addRekeyCommand(program: Command, context: () => ClientContext): void {
+  program
+    .command("rekey")
+    .description("reseal every key under a new master key (crash-safe; the KMS keeps running)")
+    .option(
+      "--master-key-file <path>",
+      "a file on the server holding the new key, read at every start",
+    )
+    .option("--master-key-env <name>", "an environment variable of the server holding the new key")
+    .option(
+      "--master-key-stdin",
+      "read the new key from standard input (kept in the 0600 state file)",
+    )
+    .action(
+      async (opts: { masterKeyFile?: string; masterKeyEnv?: string; masterKeyStdin?: boolean }) => {
+        const c = context();
+        const given = [opts.masterKeyFile, opts.masterKeyEnv, opts.masterKeyStdin].filter(
+          (v) => v !== undefined,
+        );
+        if (given.length !== 1) {
+          throw new UsageError(
+            "give exactly one of --master-key-file, --master-key-env, --master-key-stdin",
+          );
+        }
+        const masterKey = opts.masterKeyStdin ? (await readStdin()).trim() : undefined;
+        if (masterKey === "") throw new UsageError("--master-key-stdin: standard input was empty");
+        c.out.message(
+          RekeyMasterResponseSchema,
+          await c.client().rekeyMaster({
+            masterKey,
+            masterKeyFile: opts.masterKeyFile,
+            masterKeyEnv: opts.masterKeyEnv,
+          }),
+        );
+      },
+    );
+}
+
+/** readStdin reads standard input to its end (at most 4 KiB: a key, not a file). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > 4096) throw new UsageError("--master-key-stdin: more than 4 KiB on standard input");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function readJsonFile(path: string): unknown {

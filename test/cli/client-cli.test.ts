@@ -232,6 +232,18 @@ describe("kms-gateway client commands", () => {
     expect(await res.json()).toMatchObject({ status: "Running" });
   });
 
+  it("rekeys from a master key file on the server; earlier data keys still decrypt", async () => {
+    await cli("key", "create", "--name", "cli-rekey");
+    const issued = JSON.parse((await cli("--json", "datakey", "generate", "cli-rekey")).stdout);
+    const keyFile = join(dir, "master.key");
+    writeFileSync(keyFile, `${Buffer.alloc(32, 7).toString("base64")}\n`, { mode: 0o600 });
+    expect((await cli("rekey")).code).toBe(EXIT.usage);
+    const rekeyed = await cli("--json", "rekey", "--master-key-file", keyFile);
+    expect(rekeyed.code).toBe(EXIT.ok);
+    expect(JSON.parse(rekeyed.stdout).keys_resealed).toBeGreaterThan(0);
+    expect((await cli("decrypt", issued.ciphertext_blob)).code).toBe(EXIT.ok);
+  });
+
   it("is what the bin runs when its first word is a client command", () => {
     const root = new URL("../..", import.meta.url).pathname;
     const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "--json", "status"], {
