@@ -177,19 +177,23 @@ export type ScreenedBody =
   | { message: Uint8Array; binary: true; parsed: Message }
   | { message: Uint8Array; binary: false; parsed: JsonValue | undefined };
 
+/** ScreenVerdict is a screened body or the error its call must end with. */
+export type ScreenVerdict = ScreenedBody | { error: ConnectError };
+
 /**
  * screenRpcBody unframes, inflates and checks the whole body of a unary RPC (see
  * screenRpcRequest for what is refused and why); `encoding` is the value of the
  * framing's encoding header. The plain message, or the error the call must end with.
+ * Only a compressed body is answered asynchronously (inflating runs off the event
+ * loop); the common, uncompressed body is screened at once, with no promise to await.
  */
-export async function screenRpcBody(
+export function screenRpcBody(
   input: DescMessage,
   framing: RpcFraming,
   json: boolean,
   encoding: string | null,
   body: Uint8Array,
-): Promise<ScreenedBody | { error: ConnectError }> {
-  const acceptEncodingHeader = encodingHeaders[framing][1];
+): ScreenVerdict | Promise<ScreenVerdict> {
   try {
     let compressed: boolean;
     let payload: Uint8Array;
@@ -206,25 +210,42 @@ export async function screenRpcBody(
       const error = invalid(
         `unsupported encoding ${JSON.stringify(codec.slice(0, 40))}: supported encodings are ${supportedEncodings.join(", ")}`,
       );
-      error.metadata.set(acceptEncodingHeader, supportedEncodings.join(","));
+      error.metadata.set(encodingHeaders[framing][1], supportedEncodings.join(","));
       throw error;
     }
-    let message = payload;
     if (codec !== undefined && compressed) {
-      message = await inflate(codec, payload);
-    } else if (compressed && framing !== "connect") {
+      return inflate(codec, payload).then(
+        (message) => checkMessage(input, json, message),
+        verdictOf,
+      );
+    }
+    if (compressed && framing !== "connect") {
       throw invalid("compressed gRPC frame without a grpc-encoding header");
     }
+    return checkMessage(input, json, payload);
+  } catch (e) {
+    return verdictOf(e);
+  }
+}
+
+/** checkMessage checks one plain message (JSON or binary) and keeps what it parsed. */
+function checkMessage(input: DescMessage, json: boolean, message: Uint8Array): ScreenVerdict {
+  try {
     if (json) {
       return { message, binary: false, parsed: checkJson(input, message) };
     }
     return { message, binary: true, parsed: checkBinary(input, message) };
   } catch (e) {
-    if (e instanceof ConnectError) {
-      return { error: e };
-    }
-    throw e;
+    return verdictOf(e);
   }
+}
+
+/** verdictOf turns a refusal (a ConnectError) into a verdict; anything else is a bug and rethrown. */
+function verdictOf(e: unknown): ScreenVerdict {
+  if (e instanceof ConnectError) {
+    return { error: e };
+  }
+  throw e;
 }
 
 /** unframe reads the one length-prefixed frame of a unary gRPC or gRPC-Web body. */

@@ -27,10 +27,13 @@ export interface UnaryRpcContextInit {
 /** UnaryRpcContext is a handler context and what the lean path needs back from it. */
 export interface UnaryRpcContext {
   context: HandlerContext;
-  /** The response headers: the protocol's own and whatever the handler set. */
-  responseHeader(): Headers;
-  /** The response trailers: the protocol's own and whatever the handler set. */
-  responseTrailer(): Headers;
+  /**
+   * The response headers (the protocol's own and whatever the handler set), or
+   * undefined when the handler never touched them: then they are just the init's.
+   */
+  touchedResponseHeader(): Headers | undefined;
+  /** The response trailers likewise, or undefined when the handler never touched them. */
+  touchedResponseTrailer(): Headers | undefined;
   /** end tells the handler's downstream calls that the call is over and stops its deadline. */
   end(): void;
 }
@@ -117,8 +120,8 @@ export function createUnaryRpcContext(init: UnaryRpcContextInit): UnaryRpcContex
 
   return {
     context,
-    responseHeader: header,
-    responseTrailer: trailer,
+    touchedResponseHeader: () => responseHeader,
+    touchedResponseTrailer: () => responseTrailer,
     end() {
       if (ended) return;
       ended = true;

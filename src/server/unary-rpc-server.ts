@@ -63,12 +63,12 @@ export interface UnaryRpcCall {
 }
 
 /**
- * UnaryRpcServer serves a call on the lean path and resolves true, or returns false at
+ * UnaryRpcServer serves a call on the lean path (resolving once it is answered), or returns false at
  * once when the call is not one it serves (not a unary method it knows, not POST, or a
  * content type connect would not serve as unary): the caller hands those to connect,
  * whose answer (404, 405, 415, streaming) they keep.
  */
-export type UnaryRpcServer = (call: UnaryRpcCall) => Promise<true> | false;
+export type UnaryRpcServer = (call: UnaryRpcCall) => Promise<void> | false;
 
 /** UnaryRpcServerOptions mirror the connect router options the lean path must agree with. */
 export interface UnaryRpcServerOptions {
@@ -136,7 +136,7 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
     if (method === undefined || call.req.method !== "POST") return false;
     const type = rpcFramingOf(headerOf(call.req, "content-type"));
     if (type === undefined) return false;
-    return serve(method, type.framing, type.json, call).then(() => true);
+    return serve(method, type.framing, type.json, call);
   };
 
   async function serve(
@@ -153,18 +153,19 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
         : parseGrpcTimeout(headerOf(req, "grpc-timeout"), Number.MAX_SAFE_INTEGER);
     // Screening inflated the request, so (as connect sees it) the request is not
     // compressed: without an accept header the answer is not compressed either.
-    const compression = compressionNegotiate(
-      options.acceptCompression,
-      null,
-      headerOf(req, acceptEncodingHeader),
-      acceptEncodingHeader,
-    ).response;
+    const accept = headerOf(req, acceptEncodingHeader);
+    const compression =
+      accept === null
+        ? null
+        : compressionNegotiate(options.acceptCompression, null, accept, acceptEncodingHeader)
+            .response;
     const responseHeader: Record<string, string> = {
       "content-type": contentTypeOf(framing, json),
     };
     if (compression !== null && framing !== "connect") {
       responseHeader[encodingHeader] = compression.name;
     }
+    const responseTrailer = framing === "connect" ? undefined : { "grpc-status": "0" };
     const ctx = createUnaryRpcContext({
       method: spec.method,
       protocolName: framing,
@@ -177,19 +178,20 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
       },
       contextValues: call.contextValues,
       responseHeader,
-      responseTrailer: framing === "connect" ? undefined : { "grpc-status": "0" },
+      responseTrailer,
       timeoutMs: timeout.timeoutMs,
     });
     let output: Uint8Array | undefined;
     let error: ConnectError | undefined;
     try {
-      const screened = await screenRpcBody(
+      let screened = screenRpcBody(
         spec.method.input,
         framing,
         json,
         headerOf(req, encodingHeader),
         call.body,
       );
+      if (screened instanceof Promise) screened = await screened;
       // connect raises a bad timeout header before it reads the body.
       if (timeout.error !== undefined) throw timeout.error;
       if ("error" in screened) throw screened.error;
@@ -208,10 +210,39 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
     }
     call.onCode(error === undefined ? "ok" : codeToString(error.code));
 
+    const touchedHeader = ctx.touchedResponseHeader();
+    const touchedTrailer = ctx.touchedResponseTrailer();
+    if (error === undefined && touchedHeader === undefined && touchedTrailer === undefined) {
+      // The common answer: a message and nothing the handler added, written from plain
+      // objects (no Headers, which cost more than the rest of the answer).
+      const message = output as Uint8Array;
+      if (framing === "connect") {
+        let body = message;
+        if (compression !== null && body.byteLength >= compressMinBytes) {
+          body = await compression.compress(body);
+          responseHeader[encodingHeader] = compression.name;
+        }
+        responseHeader["content-length"] = String(body.byteLength);
+        res.writeHead(200, responseHeader);
+        res.end(body);
+        return;
+      }
+      const frame = await envelope(0, message, compression);
+      res.writeHead(200, responseHeader);
+      if (framing === "grpc") {
+        res.addTrailers({ "grpc-status": "0" });
+        res.end(frame);
+      } else {
+        res.end(Buffer.concat([frame, okTrailerFrame]));
+      }
+      return;
+    }
+    const header = touchedHeader ?? new Headers(responseHeader);
+    const trailer = touchedTrailer ?? new Headers(responseTrailer);
+
     if (framing === "connect") {
       let status = 200;
       let body: Uint8Array;
-      const header = ctx.responseHeader();
       if (error === undefined) {
         body = output as Uint8Array;
       } else {
@@ -226,28 +257,33 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
         body = await compression.compress(body);
         header.set(encodingHeader, compression.name);
       }
-      const all = trailerMux(header, ctx.responseTrailer());
+      const all = trailerMux(header, trailer);
       all.set("content-length", String(body.byteLength));
       res.writeHead(status, webHeaderToNodeHeaders(all));
       res.end(body);
       return;
     }
 
-    const trailer = ctx.responseTrailer();
     if (error !== undefined) setTrailerStatus(trailer, error);
     const chunks: Uint8Array[] = [];
     if (output !== undefined) chunks.push(await envelope(0, output, compression));
     if (framing === "grpc") {
-      res.writeHead(200, webHeaderToNodeHeaders(ctx.responseHeader()));
+      res.writeHead(200, webHeaderToNodeHeaders(header));
       res.addTrailers(webHeaderToNodeHeaders(trailer));
     } else {
       chunks.push(await envelope(trailerFlag, trailerSerialize(trailer), compression));
-      res.writeHead(200, webHeaderToNodeHeaders(ctx.responseHeader()));
+      res.writeHead(200, webHeaderToNodeHeaders(header));
     }
     if (chunks.length === 0) res.end();
     else res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   }
 }
+
+/** okTrailerFrame is gRPC-Web's trailer frame of a call that ended well (never compressed: too small). */
+const okTrailerFrame = encodeEnvelope(
+  trailerFlag,
+  trailerSerialize(new Headers({ "grpc-status": "0" })),
+);
 
 /**
  * parseJson turns screened JSON into the input message. The value screening already
