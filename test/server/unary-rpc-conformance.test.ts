@@ -594,16 +594,45 @@ describe("the conformance harness itself", () => {
     const [grpc] = wires.filter((w) => w.name.startsWith("grpc+proto"));
     const [json] = wires.filter((w) => w.name.startsWith("connect+json http"));
     if (grpc === undefined || json === undefined) throw new Error("wires missing");
-    const ok = await send(sides.lean, grpc, (cases[0] as (typeof cases)[0])[1](grpc), "h-ok");
+    const ok = await send(sides.lean, grpc, caseNamed("DescribeKey, found")(grpc), "h-ok");
     expect(ok.status).toBe(200);
     expect(ok.trailers["grpc-status"]).toBe("0");
     const found = fromBinary(methods.describeKey.output, ok.body.subarray(5));
     expect(found.keyMetadata?.keyId).toBe("conf-key");
-    const missing = await send(sides.lean, json, (cases[5] as (typeof cases)[0])[1](json), "h-nf");
+    const missing = await send(
+      sides.lean,
+      json,
+      caseNamed("DescribeKey, unknown key (NotFound)")(json),
+      "h-nf",
+    );
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.body.toString("utf8"))).toMatchObject({ code: "not_found" });
-    const bomb = await send(sides.lean, grpc, (cases[12] as (typeof cases)[0])[1](grpc), "h-rx");
+    const bomb = await send(
+      sides.lean,
+      grpc,
+      caseNamed("a gzip body that inflates past 1 MiB")(grpc),
+      "h-rx",
+    );
     expect(bomb.trailers["grpc-status"]).toBe("8");
+    // A deadline is validated (a malformed one is InvalidArgument) but cuts no KMS call
+    // short on either path: connect-node hands it to the handler's signal only.
+    const late = await send(
+      sides.lean,
+      grpc,
+      caseNamed("a deadline already past when the call starts")(grpc),
+      "h-dl",
+    );
+    expect(late.trailers["grpc-status"]).toBe("0");
+    const bad = await send(
+      sides.lean,
+      grpc,
+      caseNamed("a timeout header that does not parse")(grpc),
+      "h-bt",
+    );
+    expect(bad.trailers["grpc-status"]).toBe("3");
+    expect(decodeURIComponent(String(bad.trailers["grpc-message"]))).toContain(
+      "invalid grpc timeout",
+    );
     // The lean path is the one serving: its access line names the same code, and a
     // gateway on connect-node logs the same (checked in every case above).
     await expect
@@ -611,6 +640,13 @@ describe("the conformance harness itself", () => {
       .toMatchObject({ code: "ok", status: 200 });
   });
 });
+
+/** caseNamed finds a case by its name. */
+function caseNamed(name: string) {
+  const found = cases.find(([n]) => n === name);
+  if (found === undefined) throw new Error(`no case ${name}`);
+  return found[1];
+}
 
 /** accessLine is the fields of a request's access line that both paths must agree on. */
 function accessLine(side: Side, reqId: string) {
