@@ -29,8 +29,8 @@ import { signRpc } from "../helpers/sigv4-headers.js";
 // compression, bad timeouts, oversize bodies, bad content types, unauthenticated
 // calls — go to a gateway on each path, and the answers (status, headers, body
 // bytes, trailers) and the access-log fields (protocol, rpc, status, code) must be
-// the same. Only what differs between any two calls is masked: the date header,
-// the request id, and in successful answers fresh key material and creation dates.
+// the same. Only what differs between any two calls is masked: the date header, and
+// in successful answers fresh key material and creation dates.
 
 type Line = Record<string, unknown>;
 
@@ -235,12 +235,12 @@ function sendH1(
   });
 }
 
-/** plain drops pseudo-headers and what differs between any two answers (date, request id). */
+/** plain drops pseudo-headers and the date; the request id, sent the same to both, stays. */
 function plain(headers: http.IncomingHttpHeaders | http2.IncomingHttpHeaders) {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith(":") || value === undefined) continue;
-    if (name === "date" || name === "x-request-id") continue;
+    if (name === "date") continue;
     out[name] = value;
   }
   return out;
