@@ -381,7 +381,10 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
           ex.code = code;
         },
       });
-      if (served !== false) return void (await served);
+      if (served !== false) {
+        await served;
+        return;
+      }
     }
     const universal = universalRequestFromNodeRequest(ex.req, ex.res, undefined, contextValues);
     // A whole buffered body is screened before connect parses it (issue 5 items 1
