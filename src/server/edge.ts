@@ -30,6 +30,7 @@ import {
 } from "./rpc-status.js";
 import { screenRpcRequest } from "./screen-rpc-request.js";
 import { createStopSource, type StopSource } from "./stop-signal.js";
+import type { UnaryRpcServer } from "./unary-rpc-server.js";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;
@@ -58,6 +59,8 @@ export interface EdgeOptions {
   bodyTimeoutMs?: number;
   /** The bytes that requests not yet authenticated may hold at once, shared by all. */
   preauthBudget: PreauthBudget;
+  /** Serves unary calls with a whole body on a lean path; what it declines goes to `rpcHandlers`. */
+  unaryRpc?: UnaryRpcServer;
 }
 
 /** Exchange is one request in flight, with what the access log will say about it. */
@@ -368,6 +371,22 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const contextValues = createContextValues();
     if (call.caller !== undefined) {
       contextValues.set(callerKey, call.caller);
+    }
+    if (call.body instanceof Uint8Array && options.unaryRpc !== undefined) {
+      const served = options.unaryRpc({
+        req: ex.req,
+        res: ex.res,
+        path: rpc.requestPath,
+        body: call.body,
+        contextValues,
+        onCode: (code) => {
+          ex.code = code;
+        },
+      });
+      if (served !== false) {
+        await served;
+        return;
+      }
     }
     const universal = universalRequestFromNodeRequest(ex.req, ex.res, undefined, contextValues);
     // A whole buffered body is screened before connect parses it (issue 5 items 1

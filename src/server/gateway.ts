@@ -23,6 +23,7 @@ import { createReadiness } from "./readiness.js";
 import { createReflectionServices } from "./reflection-service.js";
 import { rpcInputErrorInterceptor } from "./screen-rpc-request.js";
 import { STATE_FILE_NAME } from "./startup-dirs.js";
+import { createUnaryRpcServer } from "./unary-rpc-server.js";
 
 /** GatewayOptions configure one gateway process. */
 export interface GatewayOptions {
@@ -39,6 +40,13 @@ export interface GatewayOptions {
   authFailureLogWindowMs?: number;
   /** On close, how long in-flight requests may run before their connections are cut (10 s). */
   drainTimeoutMs?: number;
+  /**
+   * Which code serves unary KmsAdminService calls over Connect, gRPC and gRPC-Web:
+   * `lean` (default, createUnaryRpcServer) or `connect` (connect-node's handlers, which
+   * serve streaming, health and reflection either way). The answers are the same; the
+   * conformance test and the benchmark compare the two.
+   */
+  unaryRpc?: "lean" | "connect";
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -96,11 +104,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     shutdownSignal: shutdown.signal,
   });
   const accessLog = createAccessLog({ log, authFailureWindowMs: options.authFailureLogWindowMs });
+  // The edge inflates request bodies itself (screenRpcRequest, bounded);
+  // these also let connect compress answers for callers that accept it.
+  const acceptCompression = [compressionGzip, compressionBrotli];
   const router = createConnectRouter({
     readMaxBytes: bodyLimitBytes,
-    // The edge inflates request bodies itself (screenRpcRequest, bounded);
-    // these also let connect compress answers for callers that accept it.
-    acceptCompression: [compressionGzip, compressionBrotli],
+    acceptCompression,
     interceptors: [rpcInputErrorInterceptor],
   });
   router.service(KmsAdminService, implementation);
@@ -129,6 +138,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     readiness,
     bodyTimeoutMs: options.bodyTimeoutMs,
     preauthBudget: createPreauthBudget(options.preauthBodyBudgetBytes),
+    unaryRpc:
+      options.unaryRpc === "connect"
+        ? undefined
+        : createUnaryRpcServer({
+            services: [[KmsAdminService, implementation]],
+            acceptCompression,
+            readMaxBytes: bodyLimitBytes,
+          }),
   });
   const listener = createListener({ handler: edge, tls: options.tls });
 

@@ -1,6 +1,6 @@
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
-import type { DescMessage, DescMethod, JsonValue } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, JsonValue, Message } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import {
@@ -79,17 +79,36 @@ async function* relabelParseErrors<T>(
   }
 }
 
-type Framing = "connect" | "grpc" | "grpc-web";
+/** RpcFraming is how a unary RPC's body is framed: Connect unary (bare), gRPC or gRPC-Web (one envelope). */
+export type RpcFraming = "connect" | "grpc" | "grpc-web";
 
 /** Content types as connect-node recognises them for unary calls (its own regexps are private). */
-const contentTypes: [Framing, RegExp][] = [
+const contentTypes: [RpcFraming, RegExp][] = [
   ["connect", /^application\/(?:(json)(?:; ?charset=utf-?8)?|proto)$/i],
   ["grpc", /^application\/grpc(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i],
   ["grpc-web", /^application\/grpc-web(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i],
 ];
 
+/**
+ * rpcFramingOf tells how connect would serve a request with this content type as a
+ * unary call — Connect unary, gRPC or gRPC-Web, JSON or binary — or undefined when it
+ * would not (it answers 415 then).
+ */
+export function rpcFramingOf(
+  contentType: string | null | undefined,
+): { framing: RpcFraming; json: boolean } | undefined {
+  const type = contentType ?? "";
+  for (const [framing, pattern] of contentTypes) {
+    const match = pattern.exec(type);
+    if (match !== null) {
+      return { framing, json: match[1] !== undefined };
+    }
+  }
+  return undefined;
+}
+
 /** encodingHeaders name the header that says how each framing's body is compressed. */
-const encodingHeaders: Record<Framing, [encoding: string, acceptEncoding: string]> = {
+export const encodingHeaders: Record<RpcFraming, [encoding: string, acceptEncoding: string]> = {
   connect: ["content-encoding", "accept-encoding"],
   grpc: ["grpc-encoding", "grpc-accept-encoding"],
   "grpc-web": ["grpc-encoding", "grpc-accept-encoding"],
@@ -124,45 +143,57 @@ export async function screenRpcRequest(
   request: UniversalServerRequest,
   body: Uint8Array,
 ): Promise<UniversalServerRequest> {
-  const type = request.header.get("content-type") ?? "";
-  let framing: Framing | undefined;
-  let json = false;
-  for (const [name, pattern] of contentTypes) {
-    const match = pattern.exec(type);
-    if (match !== null) {
-      framing = name;
-      json = match[1] !== undefined;
-      break;
-    }
-  }
+  const found = rpcFramingOf(request.header.get("content-type"));
   const single = method.methodKind === "unary" || method.methodKind === "server_streaming";
-  if (!single || framing === undefined) {
+  if (!single || found === undefined) {
     return { ...request, body: oneChunk(body) };
   }
+  const { framing, json } = found;
   const header = new Headers(request.header);
   const contextValues = request.contextValues ?? createContextValues();
-  const [encodingHeader, acceptEncodingHeader] = encodingHeaders[framing];
+  const encodingHeader = encodingHeaders[framing][0];
   header.delete(encodingHeader);
   const encoding = request.header.get(encodingHeader);
-  let verdict = await screenBody(method.input, framing, json, encoding, acceptEncodingHeader, body);
+  const verdict = await screenRpcBody(method.input, framing, json, encoding, body);
+  let message: Uint8Array;
   if ("error" in verdict) {
     contextValues.set(rpcInputErrorKey, verdict.error);
-    verdict = { message: emptyMessage(json) };
+    message = emptyMessage(json);
+  } else {
+    message = verdict.message;
   }
-  const plain = framing === "connect" ? verdict.message : encodeEnvelope(0, verdict.message);
+  const plain = framing === "connect" ? message : encodeEnvelope(0, message);
   header.set("content-length", String(plain.byteLength));
   return { ...request, header, contextValues, body: oneChunk(plain) };
 }
 
-/** screenBody unframes, inflates and checks one body; the plain message, or why not. */
-async function screenBody(
+/**
+ * ScreenedBody is a body that passed screening: its plain (unframed, inflated)
+ * message, and what screening already parsed of it, so it is not parsed twice: the
+ * message itself for binary, the JSON value for JSON (undefined when the text is not
+ * UTF-8 or not JSON, which is left to connect's parser and its own error).
+ */
+export type ScreenedBody =
+  | { message: Uint8Array; binary: true; parsed: Message }
+  | { message: Uint8Array; binary: false; parsed: JsonValue | undefined };
+
+/** ScreenVerdict is a screened body or the error its call must end with. */
+export type ScreenVerdict = ScreenedBody | { error: ConnectError };
+
+/**
+ * screenRpcBody unframes, inflates and checks the whole body of a unary RPC (see
+ * screenRpcRequest for what is refused and why); `encoding` is the value of the
+ * framing's encoding header. The plain message, or the error the call must end with.
+ * Only a compressed body is answered asynchronously (inflating runs off the event
+ * loop); the common, uncompressed body is screened at once, with no promise to await.
+ */
+export function screenRpcBody(
   input: DescMessage,
-  framing: Framing,
+  framing: RpcFraming,
   json: boolean,
   encoding: string | null,
-  acceptEncodingHeader: string,
   body: Uint8Array,
-): Promise<{ message: Uint8Array } | { error: ConnectError }> {
+): ScreenVerdict | Promise<ScreenVerdict> {
   try {
     let compressed: boolean;
     let payload: Uint8Array;
@@ -179,27 +210,42 @@ async function screenBody(
       const error = invalid(
         `unsupported encoding ${JSON.stringify(codec.slice(0, 40))}: supported encodings are ${supportedEncodings.join(", ")}`,
       );
-      error.metadata.set(acceptEncodingHeader, supportedEncodings.join(","));
+      error.metadata.set(encodingHeaders[framing][1], supportedEncodings.join(","));
       throw error;
     }
-    let message = payload;
     if (codec !== undefined && compressed) {
-      message = await inflate(codec, payload);
-    } else if (compressed && framing !== "connect") {
+      return inflate(codec, payload).then(
+        (message) => checkMessage(input, json, message),
+        verdictOf,
+      );
+    }
+    if (compressed && framing !== "connect") {
       throw invalid("compressed gRPC frame without a grpc-encoding header");
     }
-    if (json) {
-      checkJson(input, message);
-    } else {
-      checkBinary(input, message);
-    }
-    return { message };
+    return checkMessage(input, json, payload);
   } catch (e) {
-    if (e instanceof ConnectError) {
-      return { error: e };
-    }
-    throw e;
+    return verdictOf(e);
   }
+}
+
+/** checkMessage checks one plain message (JSON or binary) and keeps what it parsed. */
+function checkMessage(input: DescMessage, json: boolean, message: Uint8Array): ScreenVerdict {
+  try {
+    if (json) {
+      return { message, binary: false, parsed: checkJson(input, message) };
+    }
+    return { message, binary: true, parsed: checkBinary(input, message) };
+  } catch (e) {
+    return verdictOf(e);
+  }
+}
+
+/** verdictOf turns a refusal (a ConnectError) into a verdict; anything else is a bug and rethrown. */
+function verdictOf(e: unknown): ScreenVerdict {
+  if (e instanceof ConnectError) {
+    return { error: e };
+  }
+  throw e;
 }
 
 /** unframe reads the one length-prefixed frame of a unary gRPC or gRPC-Web body. */
@@ -247,12 +293,12 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * checkJson refuses JSON nested too deeply to parse cheaply, then applies
  * checkRequestJson; JSON that does not parse is left to connect's own error.
  */
-function checkJson(input: DescMessage, message: Uint8Array): void {
+function checkJson(input: DescMessage, message: Uint8Array): JsonValue | undefined {
   let text: string;
   try {
     text = utf8.decode(message);
   } catch {
-    return;
+    return undefined;
   }
   if (exceedsJsonDepth(text)) {
     throw invalid(`JSON nests deeper than ${maxJsonDepth} levels`);
@@ -261,15 +307,17 @@ function checkJson(input: DescMessage, message: Uint8Array): void {
   try {
     parsed = JSON.parse(text) as JsonValue;
   } catch {
-    return;
+    return undefined;
   }
   checkRequestJson(input, parsed);
+  return parsed;
 }
 
 /** checkBinary parses binary protobuf as connect will, then looks for what parsing drops. */
-function checkBinary(input: DescMessage, message: Uint8Array): void {
+function checkBinary(input: DescMessage, message: Uint8Array): Message {
+  let parsed: Message;
   try {
-    fromBinary(input, message);
+    parsed = fromBinary(input, message);
   } catch {
     throw invalid(`request is not a valid ${input.typeName} message`);
   }
@@ -277,6 +325,7 @@ function checkBinary(input: DescMessage, message: Uint8Array): void {
   if (path !== undefined) {
     throw forbiddenMapKey(path);
   }
+  return parsed;
 }
 
 /** MAX_DEPTH bounds how deep findForbiddenMapKey follows nested messages. */

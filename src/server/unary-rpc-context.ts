@@ -1,0 +1,133 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, type HandlerContext } from "@connectrpc/connect";
+
+/** UnaryRpcContextInit is what a lean unary call's handler context is made of. */
+export interface UnaryRpcContextInit {
+  method: DescMethod;
+  protocolName: string;
+  requestMethod: string;
+  /** Computes the request's absolute URL; called only if the handler reads `url`. */
+  url: () => string;
+  /** The request's headers; built only if the handler reads `requestHeader`. */
+  requestHeader: () => Headers;
+  /**
+   * Subscribes to the client going away before the call ends, and returns how to
+   * unsubscribe; called only on the first read of the context's `signal`.
+   */
+  onClientGone: (listener: () => void) => () => void;
+  contextValues: ContextValues;
+  /** The response headers every answer of this protocol starts with (content type …). */
+  responseHeader: Record<string, string>;
+  /** The response trailers every answer starts with (gRPC: `grpc-status: 0`). */
+  responseTrailer?: Record<string, string>;
+  /** A deadline for the call (grpc-timeout, connect-timeout-ms), counted from now. */
+  timeoutMs?: number;
+}
+
+/** UnaryRpcContext is a handler context and what the lean path needs back from it. */
+export interface UnaryRpcContext {
+  context: HandlerContext;
+  /**
+   * The response headers (the protocol's own and whatever the handler set), or
+   * undefined when the handler never touched them: then they are just the init's.
+   */
+  touchedResponseHeader(): Headers | undefined;
+  /** The response trailers likewise, or undefined when the handler never touched them. */
+  touchedResponseTrailer(): Headers | undefined;
+  /** end tells the handler's downstream calls that the call is over and stops its deadline. */
+  end(): void;
+}
+
+/** callOver is the abort reason of a context whose call has ended (one object, no stack per call). */
+const callOver = new ConnectError("the call is over", Code.Canceled);
+
+/**
+ * createUnaryRpcContext returns a handler context that behaves like connect's
+ * createHandlerContext for a unary Connect, gRPC or gRPC-Web call, but builds each
+ * costly part only when the handler uses it: the abort controller linked to the
+ * client and the deadline (on the first read of `signal`), the request headers and
+ * the URL. connect builds a linked controller, a deadline controller and three
+ * Headers per call and aborts them on completion, which creates an abort error with
+ * a stack every time; a handler that reads none of them (every KMS method) costs
+ * none of that here.
+ */
+export function createUnaryRpcContext(init: UnaryRpcContextInit): UnaryRpcContext {
+  const deadlineAt = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
+  let controller: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let ended = false;
+  let requestHeader: Headers | undefined;
+  let responseHeader: Headers | undefined;
+  let responseTrailer: Headers | undefined;
+  let url: string | undefined;
+
+  function signal(): AbortSignal {
+    if (controller !== undefined) return controller.signal;
+    const own = new AbortController();
+    controller = own;
+    if (ended) {
+      own.abort(callOver);
+      return own.signal;
+    }
+    unsubscribe = init.onClientGone(() =>
+      own.abort(new ConnectError("the client went away", Code.Canceled)),
+    );
+    if (deadlineAt !== undefined && !own.signal.aborted) {
+      // The same reason connect's createDeadlineSignal gives.
+      const onDeadline = () =>
+        own.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+      const left = deadlineAt - Date.now();
+      if (left <= 0) onDeadline();
+      else timer = setTimeout(onDeadline, left);
+    }
+    return own.signal;
+  }
+
+  const header = () => {
+    responseHeader ??= new Headers(init.responseHeader);
+    return responseHeader;
+  };
+  const trailer = () => {
+    responseTrailer ??= new Headers(init.responseTrailer);
+    return responseTrailer;
+  };
+  const context: HandlerContext = {
+    method: init.method,
+    service: init.method.parent,
+    protocolName: init.protocolName,
+    requestMethod: init.requestMethod,
+    values: init.contextValues,
+    timeoutMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
+    get signal() {
+      return signal();
+    },
+    get requestHeader() {
+      requestHeader ??= init.requestHeader();
+      return requestHeader;
+    },
+    get responseHeader() {
+      return header();
+    },
+    get responseTrailer() {
+      return trailer();
+    },
+    get url() {
+      url ??= init.url();
+      return url;
+    },
+  };
+
+  return {
+    context,
+    touchedResponseHeader: () => responseHeader,
+    touchedResponseTrailer: () => responseTrailer,
+    end() {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      unsubscribe?.();
+      controller?.abort(callOver);
+    },
+  };
+}
