@@ -6,8 +6,8 @@ import { compileRoutes } from "./compile-routes.js";
 import { errorBody, type RestErrorBody } from "./error-body.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { compileRestJsonWriter, type RestJsonWriter } from "./json-writer.js";
+import { createLazyHandlerContext } from "./lazy-handler-context.js";
 import { decodeRequest } from "./request-decoder.js";
-import { createRestHandlerContext } from "./rest-handler-context.js";
 import { createRouteMatcher } from "./route-matcher.js";
 
 /**
@@ -155,11 +155,21 @@ export function createRestTranscoder<S extends DescService>(
         ),
       );
     }
-    const { context, responseHeader, end } = createRestHandlerContext({
+    const { context, touchedResponseHeader, end } = createLazyHandlerContext({
       method,
+      protocolName: "rest",
       requestMethod: req.method,
       url: () => requestUrl(req),
-      requestSignal: () => req.signal,
+      onClientGone: (listener) => {
+        const signal = req.signal;
+        const onAbort = () => listener(signal.reason);
+        if (signal.aborted) {
+          onAbort();
+          return () => {};
+        }
+        signal.addEventListener("abort", onAbort, { once: true });
+        return () => signal.removeEventListener("abort", onAbort);
+      },
       requestHeader: () => req.headers,
       contextValues: req.contextValues,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
@@ -170,7 +180,7 @@ export function createRestTranscoder<S extends DescService>(
       const output = isMessage(result, method.output)
         ? result
         : create(method.output, result as Parameters<typeof create>[1]);
-      const headers = responseHeaders(responseHeader());
+      const headers = responseHeaders(touchedResponseHeader());
       if (method.output.fields.length === 0) {
         return { status: 204, headers, body: "" };
       }

@@ -37,13 +37,13 @@ import {
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { createLazyHandlerContext } from "../rest/lazy-handler-context.js";
 import {
   encodingHeaders,
   type RpcFraming,
   rpcFramingOf,
   screenRpcBody,
 } from "./screen-rpc-request.js";
-import { createUnaryRpcContext } from "./unary-rpc-context.js";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
 type NodeResponse = ServerResponse | Http2ServerResponse;
@@ -166,7 +166,7 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
       responseHeader[encodingHeader] = compression.name;
     }
     const responseTrailer = framing === "connect" ? undefined : { "grpc-status": "0" };
-    const ctx = createUnaryRpcContext({
+    const ctx = createLazyHandlerContext({
       method: spec.method,
       protocolName: framing,
       requestMethod: "POST",

@@ -1,31 +1,33 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 
-/** UnaryRpcContextInit is what a lean unary call's handler context is made of. */
-export interface UnaryRpcContextInit {
+/** LazyHandlerContextInit is what a handler context is made of. */
+export interface LazyHandlerContextInit {
   method: DescMethod;
+  /** `rest`, `connect`, `grpc` or `grpc_web`. */
   protocolName: string;
   requestMethod: string;
   /** Computes the request's absolute URL; called only if the handler reads `url`. */
   url: () => string;
-  /** The request's headers; built only if the handler reads `requestHeader`. */
+  /** The request's headers; read (and copied) only if the handler reads `requestHeader`. */
   requestHeader: () => Headers;
   /**
-   * Subscribes to the client going away before the call ends, and returns how to
-   * unsubscribe; called only on the first read of the context's `signal`.
+   * Subscribes to the client going away before the call ends (the listener may be
+   * given the reason), and returns how to unsubscribe; called only on the first
+   * read of the context's `signal`.
    */
-  onClientGone: (listener: () => void) => () => void;
+  onClientGone: (listener: (reason?: unknown) => void) => () => void;
   contextValues: ContextValues;
-  /** The response headers every answer of this protocol starts with (content type …). */
-  responseHeader: Record<string, string>;
+  /** The response headers every answer starts with (content type …). */
+  responseHeader?: Record<string, string>;
   /** The response trailers every answer starts with (gRPC: `grpc-status: 0`). */
   responseTrailer?: Record<string, string>;
   /** A deadline for the call (grpc-timeout, connect-timeout-ms), counted from now. */
   timeoutMs?: number;
 }
 
-/** UnaryRpcContext is a handler context and what the lean path needs back from it. */
-export interface UnaryRpcContext {
+/** LazyHandlerContext is a handler context and what its caller needs back from it. */
+export interface LazyHandlerContext {
   context: HandlerContext;
   /**
    * The response headers (the protocol's own and whatever the handler set), or
@@ -42,16 +44,16 @@ export interface UnaryRpcContext {
 const callOver = new ConnectError("the call is over", Code.Canceled);
 
 /**
- * createUnaryRpcContext returns a handler context that behaves like connect's
- * createHandlerContext for a unary Connect, gRPC or gRPC-Web call, but builds each
- * costly part only when the handler uses it: the abort controller linked to the
- * client and the deadline (on the first read of `signal`), the request headers and
- * the URL. connect builds a linked controller, a deadline controller and three
- * Headers per call and aborts them on completion, which creates an abort error with
- * a stack every time; a handler that reads none of them (every KMS method) costs
- * none of that here.
+ * createLazyHandlerContext returns a handler context that behaves like connect's
+ * createHandlerContext for a unary call (REST, or the lean Connect, gRPC and
+ * gRPC-Web path) but builds each costly part only when the handler uses it: the
+ * abort controller linked to the client and the deadline (on the first read of
+ * `signal`), the request and response headers, and the URL. connect builds a
+ * linked controller, a deadline controller and three Headers per call and aborts
+ * them on completion, which creates an abort error with a stack every time; a
+ * handler that reads none of them (every KMS method) costs none of that here.
  */
-export function createUnaryRpcContext(init: UnaryRpcContextInit): UnaryRpcContext {
+export function createLazyHandlerContext(init: LazyHandlerContextInit): LazyHandlerContext {
   const deadlineAt = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
   let controller: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -70,8 +72,8 @@ export function createUnaryRpcContext(init: UnaryRpcContextInit): UnaryRpcContex
       own.abort(callOver);
       return own.signal;
     }
-    unsubscribe = init.onClientGone(() =>
-      own.abort(new ConnectError("the client went away", Code.Canceled)),
+    unsubscribe = init.onClientGone((reason) =>
+      own.abort(reason ?? new ConnectError("the client went away", Code.Canceled)),
     );
     if (deadlineAt !== undefined && !own.signal.aborted) {
       // The same reason connect's createDeadlineSignal gives.
@@ -103,7 +105,7 @@ export function createUnaryRpcContext(init: UnaryRpcContextInit): UnaryRpcContex
       return signal();
     },
     get requestHeader() {
-      requestHeader ??= init.requestHeader();
+      requestHeader ??= new Headers(init.requestHeader());
       return requestHeader;
     },
     get responseHeader() {
