@@ -133,3 +133,22 @@ export function createLazyHandlerContext(init: LazyHandlerContextInit): LazyHand
     },
   };
 }
+
+/**
+ * clientGoneFromSignal adapts a request's AbortSignal (read only when subscribed)
+ * to LazyHandlerContextInit.onClientGone, passing on the signal's reason.
+ */
+export function clientGoneFromSignal(
+  signal: () => AbortSignal,
+): LazyHandlerContextInit["onClientGone"] {
+  return (listener) => {
+    const s = signal();
+    const onAbort = () => listener(s.reason);
+    if (s.aborted) {
+      onAbort();
+      return () => {};
+    }
+    s.addEventListener("abort", onAbort, { once: true });
+    return () => s.removeEventListener("abort", onAbort);
+  };
+}

@@ -6,7 +6,7 @@ import { compileRoutes } from "./compile-routes.js";
 import { errorBody, type RestErrorBody } from "./error-body.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { compileRestJsonWriter, type RestJsonWriter } from "./json-writer.js";
-import { createLazyHandlerContext } from "./lazy-handler-context.js";
+import { clientGoneFromSignal, createLazyHandlerContext } from "./lazy-handler-context.js";
 import { decodeRequest } from "./request-decoder.js";
 import { createRouteMatcher } from "./route-matcher.js";
 
@@ -160,16 +160,7 @@ export function createRestTranscoder<S extends DescService>(
       protocolName: "rest",
       requestMethod: req.method,
       url: () => requestUrl(req),
-      onClientGone: (listener) => {
-        const signal = req.signal;
-        const onAbort = () => listener(signal.reason);
-        if (signal.aborted) {
-          onAbort();
-          return () => {};
-        }
-        signal.addEventListener("abort", onAbort, { once: true });
-        return () => signal.removeEventListener("abort", onAbort);
-      },
+      onClientGone: clientGoneFromSignal(() => req.signal),
       requestHeader: () => req.headers,
       contextValues: req.contextValues,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

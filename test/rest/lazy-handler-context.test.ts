@@ -3,23 +3,10 @@ import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { describe, expect, it, vi } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import {
+  clientGoneFromSignal,
   createLazyHandlerContext,
   type LazyHandlerContextInit,
 } from "../../src/rest/lazy-handler-context.js";
-
-/** fromSignal subscribes to an AbortSignal the way the REST transcoder does. */
-function fromSignal(signal: () => AbortSignal): LazyHandlerContextInit["onClientGone"] {
-  return (listener) => {
-    const s = signal();
-    const onAbort = () => listener(s.reason);
-    if (s.aborted) {
-      onAbort();
-      return () => {};
-    }
-    s.addEventListener("abort", onAbort, { once: true });
-    return () => s.removeEventListener("abort", onAbort);
-  };
-}
 
 type InitOverrides = Partial<LazyHandlerContextInit> & { requestSignal?: () => AbortSignal };
 
@@ -30,7 +17,7 @@ function init(overrides: InitOverrides = {}): LazyHandlerContextInit {
     protocolName: "rest",
     requestMethod: "GET",
     url: () => "http://127.0.0.1:9000/rustfs/admin/v3/kms/keys/abc",
-    onClientGone: fromSignal(requestSignal ?? (() => new AbortController().signal)),
+    onClientGone: clientGoneFromSignal(requestSignal ?? (() => new AbortController().signal)),
     requestHeader: () => new Headers({ "x-trace": "t1" }),
     contextValues: createContextValues(),
     ...rest,
