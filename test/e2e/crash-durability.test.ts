@@ -5,8 +5,9 @@ import { isTempFileName } from "../../src/backends/local/write-file-atomic.js";
 import { type GatewayProcess, newDataDir, startGateway } from "../helpers/gateway-process.js";
 import { signedFetch } from "../helpers/signed-fetch.js";
 
-// Issue 7, item 7: SIGKILL the gateway while creates, deletion schedules and
-// cancels, and data-key generations are in flight, restart it on the same data
+// Issue 7, item 7: SIGKILL the gateway while creates, rotations, tag updates,
+// deletion schedules and cancels, and data-key generations are in flight,
+// restart it on the same data
 // directory, and check that every acknowledged operation is there: no torn key
 // file, no temp file left, every acknowledged data key still decrypts, and an
 // operation whose answer never came is either fully there or not at all.
@@ -25,6 +26,12 @@ interface Known {
   created: boolean;
   state: KeyState;
   unacknowledged: KeyState | null;
+  /** The acknowledged key version, and one a rotation in flight may have made. */
+  version: number;
+  unacknowledgedVersion: number | null;
+  /** The acknowledged `lane` tag, and one a tag update in flight may have set. */
+  tag: string | null;
+  unacknowledgedTag: string | null;
 }
 
 interface DataKey {
@@ -58,24 +65,49 @@ describe("a gateway killed with SIGKILL mid-traffic", () => {
         try {
           const created = await post(gw, "POST", "/keys", { Tags: { name: keyId } });
           if (created.status !== 200) throw new Error(`create answered ${created.status}`);
-          known.set(keyId, { created: true, state: "Enabled", unacknowledged: null });
+          known.set(keyId, {
+            created: true,
+            state: "Enabled",
+            unacknowledged: null,
+            version: 1,
+            unacknowledgedVersion: null,
+            tag: null,
+            unacknowledgedTag: null,
+          });
           if (++ackedCreates >= ACKED_CREATES_BEFORE_KILL) reachedTarget();
           const entry = known.get(keyId) as Known;
           if (n % 2 === 0) {
-            // Even keys stay Enabled and issue data keys.
-            const context = { lane: String(lane), n: String(n) };
-            const res = await post(gw, "POST", "/generate-data-key", {
+            // Even keys stay Enabled: a data key, a rotation, a tag, a data key under version 2.
+            const generate = async (round: number) => {
+              const context = { lane: String(lane), n: String(n), round: String(round) };
+              const res = await post(gw, "POST", "/generate-data-key", {
+                key_id: keyId,
+                encryption_context: context,
+              });
+              if (res.status !== 200) throw new Error(`generate answered ${res.status}`);
+              const body = res.json as { plaintext_key: string; ciphertext_blob: string };
+              dataKeys.push({
+                keyId,
+                plaintext: body.plaintext_key,
+                blob: body.ciphertext_blob,
+                context,
+              });
+            };
+            await generate(1);
+            entry.unacknowledgedVersion = 2;
+            const rotated = await post(gw, "POST", "/keys/rotate", { key_id: keyId });
+            if (rotated.status !== 200) throw new Error(`rotate answered ${rotated.status}`);
+            entry.version = 2;
+            entry.unacknowledgedVersion = null;
+            entry.unacknowledgedTag = String(lane);
+            const tagged = await post(gw, "POST", "/keys/tag", {
               key_id: keyId,
-              encryption_context: context,
+              tags: { lane: String(lane) },
             });
-            if (res.status !== 200) throw new Error(`generate answered ${res.status}`);
-            const body = res.json as { plaintext_key: string; ciphertext_blob: string };
-            dataKeys.push({
-              keyId,
-              plaintext: body.plaintext_key,
-              blob: body.ciphertext_blob,
-              context,
-            });
+            if (tagged.status !== 200) throw new Error(`tag answered ${tagged.status}`);
+            entry.tag = String(lane);
+            entry.unacknowledgedTag = null;
+            await generate(2);
           } else {
             // Odd keys are scheduled for deletion, and every other one cancelled again.
             entry.unacknowledged = "PendingDeletion";
@@ -100,7 +132,15 @@ describe("a gateway killed with SIGKILL mid-traffic", () => {
           cutInFlight++;
           // A create in flight may or may not have landed.
           if (!known.has(keyId)) {
-            known.set(keyId, { created: false, state: "Enabled", unacknowledged: null });
+            known.set(keyId, {
+              created: false,
+              state: "Enabled",
+              unacknowledged: null,
+              version: 1,
+              unacknowledgedVersion: null,
+              tag: null,
+              unacknowledgedTag: null,
+            });
           }
           return;
         }
@@ -158,9 +198,15 @@ describe("a gateway killed with SIGKILL mid-traffic", () => {
         expect(res.status).toBe(200);
         acknowledgedKeys++;
         expect(listed.has(keyId)).toBe(true);
-        const state = (res.json as { key_metadata: { key_state: string } }).key_metadata.key_state;
+        const metadata = (
+          res.json as {
+            key_metadata: { key_state: string; key_version: number; tags: Record<string, string> };
+          }
+        ).key_metadata;
         const allowed = [entry.state, entry.unacknowledged].filter((s) => s !== null);
-        expect(allowed).toContain(state);
+        expect(allowed).toContain(metadata.key_state);
+        expect([entry.version, entry.unacknowledgedVersion]).toContain(metadata.key_version);
+        expect([entry.tag, entry.unacknowledgedTag]).toContain(metadata.tags.lane ?? null);
       }
       expect(acknowledgedKeys).toBeGreaterThanOrEqual(ACKED_CREATES_BEFORE_KILL);
       expect(dataKeys.length).toBeGreaterThan(0);
