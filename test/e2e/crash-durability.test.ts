@@ -156,8 +156,10 @@ describe("a gateway killed with SIGKILL mid-traffic", () => {
     expect(await gw.stop("SIGKILL")).toBeNull();
     await Promise.all(lanes);
     expect(ackedCreates).toBeGreaterThanOrEqual(ACKED_CREATES_BEFORE_KILL);
-    // Every lane loops without a pause, so each had a request cut by the kill.
-    expect(cutInFlight).toBe(LANES);
+    // The kill came mid-traffic: requests were in flight and were cut. (Not every
+    // lane's: one whose answer had just arrived sees the kill flag and stops between
+    // requests; CI saw 5 of 8 cut.)
+    expect(cutInFlight).toBeGreaterThanOrEqual(1);
 
     // Before anything cleans up: every published key file is whole JSON naming its key.
     const keyDir = join(dataDir, "keys");
