@@ -24,14 +24,34 @@ import type {
  * version of an Enabled key, binding the encryption context. `keyId` omitted
  * (or empty) means the configured `default_key_id`.
  */
-export async function generateDataKey(
+export function generateDataKey(ctx: KeyContext, input: GenerateDataKeyInput): Promise<DataKey> {
+  return issueDataKey(ctx, input, "GenerateDataKey");
+}
+
+/** generateDataKeyWithoutPlaintext is generateDataKey that keeps (and wipes) the plaintext. */
+export async function generateDataKeyWithoutPlaintext(
   ctx: KeyContext,
   input: GenerateDataKeyInput,
+): Promise<WrappedData> {
+  const { keyId, plaintextKey, ciphertextBlob } = await issueDataKey(
+    ctx,
+    input,
+    "GenerateDataKeyWithoutPlaintext",
+  );
+  plaintextKey.fill(0);
+  return { keyId, ciphertextBlob };
+}
+
+/** issueDataKey is both data-key calls; `operation` names the call in a state refusal. */
+async function issueDataKey(
+  ctx: KeyContext,
+  input: GenerateDataKeyInput,
+  operation: string,
 ): Promise<DataKey> {
   const keyId = resolveKeyId(input.keyId, ctx.config.defaultKeyId);
   const length = parseDataKeySpec(input.keySpec);
   const context = encodeEncryptionContext(input.encryptionContext);
-  const key = await loadUsable(ctx, keyId, "GenerateDataKey");
+  const key = await loadUsable(ctx, keyId, operation);
   const plaintextKey = randomBytes(length);
   try {
     return {
@@ -42,23 +62,6 @@ export async function generateDataKey(
   } catch (error) {
     plaintextKey.fill(0);
     throw error;
-  }
-}
-
-/** generateDataKeyWithoutPlaintext is generateDataKey that keeps (and wipes) the plaintext. */
-export async function generateDataKeyWithoutPlaintext(
-  ctx: KeyContext,
-  input: GenerateDataKeyInput,
-): Promise<WrappedData> {
-  const keyId = resolveKeyId(input.keyId, ctx.config.defaultKeyId);
-  const length = parseDataKeySpec(input.keySpec);
-  const context = encodeEncryptionContext(input.encryptionContext);
-  const key = await loadUsable(ctx, keyId, "GenerateDataKeyWithoutPlaintext");
-  const plaintextKey = randomBytes(length);
-  try {
-    return { keyId, ciphertextBlob: wrapUnderCurrent(ctx, key, plaintextKey, context) };
-  } finally {
-    plaintextKey.fill(0);
   }
 }
 
