@@ -5,7 +5,7 @@ import {
   type KmsAdminProtocol,
 } from "../client/index.js";
 import { UsageError } from "./exit-codes.js";
-import { createOutput, type Output } from "./output.js";
+import type { Output } from "./output.js";
 
 /** GlobalOptions are the flags every client command takes. */
 export interface GlobalOptions {
@@ -39,7 +39,7 @@ export const DEFAULT_ENDPOINT = "http://127.0.0.1:9000";
 export function resolveClientContext(
   options: GlobalOptions,
   env: NodeJS.ProcessEnv,
-  out = createOutput(options.json === true),
+  out: Output,
 ): ClientContext {
   const endpoint = options.endpoint ?? env.KMS_ENDPOINT ?? DEFAULT_ENDPOINT;
   let url: URL;

@@ -16,8 +16,8 @@ export interface Output {
 /** createOutput writes to the given streams. */
 export function createOutput(
   json: boolean,
-  stdout: NodeJS.WritableStream = process.stdout,
-  stderr: NodeJS.WritableStream = process.stderr,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
 ): Output {
   return {
     json,
