@@ -1,21 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { StoredKey } from "../../src/engine/backend.js";
 import { createKeyCache } from "../../src/engine/cache.js";
-import { createFixture, KEY_DIR, LOCAL_CONFIG } from "./engine-fixture.js";
-
-function storedKey(keyId: string): StoredKey {
-  const at = new Date(0);
-  return {
-    keyId,
-    description: null,
-    keyState: "Enabled",
-    stateBeforeDeletion: null,
-    creationDate: at,
-    deletionDate: null,
-    tags: {},
-    versions: [{ version: 1, sealedMaterial: new Uint8Array(61), createdAt: at }],
-  };
-}
+import { createFixture, KEY_DIR, LOCAL_CONFIG, storedKey } from "./engine-fixture.js";
 
 const isZero = (bytes: Uint8Array) => bytes.every((b) => b === 0);
 

@@ -1,3 +1,4 @@
+import type { StoredKey } from "../../src/engine/backend.js";
 import { createEngine, type Engine } from "../../src/engine/engine.js";
 import type { KmsConfigPatch } from "../../src/engine/types.js";
 import { expectKmsError } from "../helpers/expect-kms-error.js";
@@ -72,3 +73,17 @@ export async function createFixture(
 }
 
 export { expectKmsError };
+
+/** storedKey is a minimal Enabled key record with one version of placeholder sealed material. */
+export function storedKey(keyId: string, at: Date = new Date(0)): StoredKey {
+  return {
+    keyId,
+    description: null,
+    keyState: "Enabled",
+    stateBeforeDeletion: null,
+    creationDate: at,
+    deletionDate: null,
+    tags: {},
+    versions: [{ version: 1, sealedMaterial: new Uint8Array(61), createdAt: at }],
+  };
+}

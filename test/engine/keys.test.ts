@@ -7,6 +7,7 @@ import {
   expectKmsError,
   KEY_DIR,
   LOCAL_CONFIG,
+  storedKey,
 } from "./engine-fixture.js";
 
 async function createKeys(f: EngineFixture, ids: string[]): Promise<void> {
@@ -158,16 +159,7 @@ describe("listKeys", () => {
     const total = 1105;
     for (let i = 0; i < total; i++) {
       const id = `key-${String(i).padStart(5, "0")}`;
-      store.keys.set(id, {
-        keyId: id,
-        description: null,
-        keyState: "Enabled",
-        stateBeforeDeletion: null,
-        creationDate: f.now,
-        deletionDate: null,
-        tags: {},
-        versions: [{ version: 1, sealedMaterial: new Uint8Array(61), createdAt: f.now }],
-      });
+      store.keys.set(id, storedKey(id, f.now));
       store.ids.push(id);
     }
     store.calls.clear();
