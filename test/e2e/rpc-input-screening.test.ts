@@ -20,6 +20,7 @@ import {
 } from "../../gen/kms/admin/v1/service_pb.js";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
 import { grpcEnvelope } from "../helpers/grpc-envelope.js";
+import { readH2Answer } from "../helpers/h2-answer.js";
 import { signedFetch } from "../helpers/signed-fetch.js";
 import { signRpc, sigv4Interceptor } from "../helpers/sigv4-headers.js";
 
@@ -83,66 +84,51 @@ async function rawRpc(
   const body = options.framed ?? (grpcLike ? grpcEnvelope(message) : message);
   const session = http2Connect(gw.url);
   try {
-    return await new Promise<RpcAnswer>((resolve, reject) => {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": path,
-        "content-type": contentTypes[framing],
-        ...(framing === "grpc" ? { te: "trailers" } : {}),
-        ...signed,
-        ...options.headers,
-      });
-      let headers: Record<string, string | string[] | undefined> = {};
-      let trailers: Record<string, string | string[] | undefined> = {};
-      const chunks: Buffer[] = [];
-      stream.on("response", (h) => {
-        headers = h;
-      });
-      stream.on("trailers", (t) => {
-        trailers = t;
-      });
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("error", reject);
-      stream.on("end", () => {
-        const status = Number(headers[":status"]);
-        const data = Buffer.concat(chunks);
-        if (framing === "connect+json" || framing === "connect+proto") {
-          const json =
-            status === 200 ? { code: "ok", message: "" } : (JSON.parse(data.toString()) as never);
-          const { code, message } = json as { code: string; message?: string };
-          resolve({ httpStatus: status, code, message: message ?? "", headers });
-          return;
-        }
-        let meta: Record<string, string | string[] | undefined> = { ...headers, ...trailers };
-        if (framing === "grpc-web") {
-          // The trailers travel as the last frame (flag 0x80) of the body.
-          for (let at = 0; at + 5 <= data.length; ) {
-            const length = data.readUInt32BE(at + 1);
-            if ((data[at] ?? 0) & 0x80) {
-              for (const line of data
-                .subarray(at + 5, at + 5 + length)
-                .toString()
-                .split("\r\n")) {
-                const colon = line.indexOf(":");
-                if (colon > 0)
-                  meta = {
-                    ...meta,
-                    [line.slice(0, colon).toLowerCase()]: line.slice(colon + 1).trim(),
-                  };
-              }
-            }
-            at += 5 + length;
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": contentTypes[framing],
+      ...(framing === "grpc" ? { te: "trailers" } : {}),
+      ...signed,
+      ...options.headers,
+    });
+    const answer = readH2Answer(stream);
+    stream.end(body);
+    const { head: headers, body: data, trailers } = await answer;
+    const status = Number(headers[":status"]);
+    if (framing === "connect+json" || framing === "connect+proto") {
+      const json =
+        status === 200 ? { code: "ok", message: "" } : (JSON.parse(data.toString()) as never);
+      const { code, message } = json as { code: string; message?: string };
+      return { httpStatus: status, code, message: message ?? "", headers };
+    }
+    let meta: Record<string, string | string[] | undefined> = { ...headers, ...trailers };
+    if (framing === "grpc-web") {
+      // The trailers travel as the last frame (flag 0x80) of the body.
+      for (let at = 0; at + 5 <= data.length; ) {
+        const length = data.readUInt32BE(at + 1);
+        if ((data[at] ?? 0) & 0x80) {
+          for (const line of data
+            .subarray(at + 5, at + 5 + length)
+            .toString()
+            .split("\r\n")) {
+            const colon = line.indexOf(":");
+            if (colon > 0)
+              meta = {
+                ...meta,
+                [line.slice(0, colon).toLowerCase()]: line.slice(colon + 1).trim(),
+              };
           }
         }
-        resolve({
-          httpStatus: status,
-          code: String(meta["grpc-status"]),
-          message: decodeURIComponent(String(meta["grpc-message"] ?? "")),
-          headers: meta,
-        });
-      });
-      stream.end(body);
-    });
+        at += 5 + length;
+      }
+    }
+    return {
+      httpStatus: status,
+      code: String(meta["grpc-status"]),
+      message: decodeURIComponent(String(meta["grpc-message"] ?? "")),
+      headers: meta,
+    };
   } finally {
     session.close();
   }

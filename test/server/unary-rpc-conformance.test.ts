@@ -20,6 +20,7 @@ import { createGateway, type Gateway } from "../../src/server/gateway.js";
 import { createLogger } from "../../src/server/logger.js";
 import { newDataDir } from "../helpers/gateway-process.js";
 import { grpcEnvelope } from "../helpers/grpc-envelope.js";
+import { readH2Answer } from "../helpers/h2-answer.js";
 import { signedHeaders, testCredentials } from "../helpers/signed-fetch.js";
 import { signRpc } from "../helpers/sigv4-headers.js";
 
@@ -166,7 +167,7 @@ async function send(side: Side, w: Wire, call: Call, reqId: string): Promise<Ans
     : sendH1(side, method, path, headers, call.body);
 }
 
-function sendH2(
+async function sendH2(
   side: Side,
   method: string,
   path: string,
@@ -178,30 +179,17 @@ function sendH2(
     { ":method": method, ":path": path, ...headers },
     { endStream: method === "GET" },
   );
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let head: http2.IncomingHttpHeaders = {};
-    let trailers: http2.IncomingHttpHeaders = {};
-    stream.on("response", (h) => {
-      head = h;
-    });
-    stream.on("trailers", (t) => {
-      trailers = t;
-    });
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("error", reject);
-    stream.on("close", () =>
-      resolve({
-        status: Number(head[":status"]),
-        headers: plain(head),
-        body: Buffer.concat(chunks),
-        trailers: plain(trailers),
-      }),
-    );
-    // A GET stream is ended with its headers.
-    if (method === "GET") stream.end();
-    else stream.end(body);
-  });
+  const answer = readH2Answer(stream);
+  // A GET stream is ended with its headers.
+  if (method === "GET") stream.end();
+  else stream.end(body);
+  const { head, body: received, trailers } = await answer;
+  return {
+    status: Number(head[":status"]),
+    headers: plain(head),
+    body: received,
+    trailers: plain(trailers),
+  };
 }
 
 function sendH1(

@@ -22,6 +22,7 @@ import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import { bodyLimitBytes } from "../../src/server/read-body.js";
 import { createUnaryRpcServer } from "../../src/server/unary-rpc-server.js";
 import { grpcEnvelope } from "../helpers/grpc-envelope.js";
+import { readH2Answer } from "../helpers/h2-answer.js";
 
 // The lean unary path on its own, generically: an implementation that sets response
 // headers and trailers, reads its context, throws errors with metadata and details,
@@ -189,25 +190,12 @@ describe("raw answers", () => {
   async function raw(url: string, headers: Record<string, string>, body: Uint8Array) {
     const session = http2.connect(url);
     try {
-      return await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const stream = session.request({ ":method": "POST", ...headers });
-        const chunks: Buffer[] = [];
-        let head: http2.IncomingHttpHeaders = {};
-        let trailers: http2.IncomingHttpHeaders = {};
-        stream.on("response", (h) => {
-          head = h;
-        });
-        stream.on("trailers", (t) => {
-          trailers = t;
-        });
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("error", reject);
-        stream.on("close", () => {
-          const { date: _, ...rest } = head;
-          resolve({ head: rest, body: Buffer.concat(chunks).toString("hex"), trailers });
-        });
-        stream.end(body);
-      });
+      const stream = session.request({ ":method": "POST", ...headers });
+      const answer = readH2Answer(stream);
+      stream.end(body);
+      const { head, body: received, trailers } = await answer;
+      const { date: _, ...rest } = head;
+      return { head: rest, body: received.toString("hex"), trailers } as Record<string, unknown>;
     } finally {
       session.close();
     }
