@@ -148,7 +148,10 @@ function parseConfig(json: unknown, where: string) {
   try {
     return fromJson(KmsConfigSchema, json as JsonObject);
   } catch (error) {
-    throw new UsageError(`${where}: ${(error as Error).message}`);
+    // protobuf-es quotes the offending value ("expected string, got …"), and the value
+    // may be a master key or a token: keep the field and the expected type only.
+    const reason = (error as Error).message.replace(/, got [\s\S]*$/, "");
+    throw new UsageError(`${where}: ${reason}`);
   }
 }
 
@@ -165,6 +168,11 @@ function fieldsFromPairs(pairs: readonly string[]): JsonObject {
         .map((f) => f.name);
       throw new UsageError(
         `--set: "${pair}" is not field=value with a field of ${names.join(", ")}`,
+      );
+    }
+    if (name === "master_key") {
+      throw new UsageError(
+        "--set: a master key does not go on the command line (shell history, process list): use configure --file or rekey",
       );
     }
     const value = pair.slice(eq + 1);

@@ -207,6 +207,16 @@ describe("kms-gateway client commands", () => {
     const refused = await cli("configure", "--file", bad);
     expect(refused).toMatchObject({ code: EXIT.usage });
     expect(refused.stderr).not.toContain("sekrit");
+    // A value of the wrong type is not echoed back: it may be a key.
+    const mistyped = join(dir, "mistyped.json");
+    writeFileSync(mistyped, '{"backend_type": "local", "master_key": 8675309123}');
+    const wrongType = await cli("configure", "--file", mistyped);
+    expect(wrongType.code).toBe(EXIT.usage);
+    expect(wrongType.stderr).toContain("KmsConfig.master_key");
+    expect(wrongType.stderr).not.toContain("8675309123");
+    const onCommandLine = await cli("reconfigure", "--set", "master_key=abcdefgh12345678");
+    expect(onCommandLine.code).toBe(EXIT.usage);
+    expect(onCommandLine.stderr).not.toContain("abcdefgh12345678");
   });
 
   it("signs a URL with headers the gateway accepts (for buf curl -H @-)", async () => {
