@@ -1,8 +1,11 @@
+import { KmsError } from "./errors.js";
 import type { KeyState, KmsConfig } from "./types.js";
 
 /**
- * StoredKeyVersion is one version of a key's material, sealed by the engine
- * under the backend's key-encryption key. Backends store it as opaque bytes.
+ * StoredKeyVersion is one version of a key. Under engine custody (no
+ * `KeyBackend.custody`) `sealedMaterial` is the version's material sealed by
+ * the engine under its key-encryption key; under backend custody it is empty,
+ * since the material never leaves the backend. Backends store it as opaque bytes.
  */
 export interface StoredKeyVersion {
   version: number;
@@ -28,11 +31,71 @@ export interface StoredKey {
 }
 
 /**
- * KeyBackend stores master keys. Every method rejects only with KmsError:
- * `BACKEND_ERROR` for I/O or remote failures (the real error as `cause`),
+ * BackendCustody is the custody half of a backend that holds key material
+ * itself (Vault Transit): the material is created, rotated, used and destroyed
+ * inside the backend and never reaches the engine. Every method rejects only
+ * with KmsError: KEY_NOT_FOUND when the backend holds no material for the key,
+ * BACKEND_UNAVAILABLE when the backend cannot be reached (or is failing fast),
+ * BACKEND_ERROR for any other backend failure (the real error as `cause`),
  * plus the codes named on each method.
  */
+export interface BackendCustody {
+  /** rotate adds a version to the key's material and resolves to the new version's number. */
+  rotate(keyId: string): Promise<number>;
+  /**
+   * wrap encrypts `plaintext` under the newest version of the key's material
+   * with `aad` bound (a different `aad` must fail to unwrap), and resolves to
+   * the version used and the backend's ciphertext (opaque bytes, never the plaintext).
+   */
+  wrap(
+    keyId: string,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<{ version: number; ciphertext: Uint8Array }>;
+  /**
+   * unwrap decrypts what wrap made for the same key and `aad`; the caller owns
+   * (and zeroises) the result. INVALID_CIPHERTEXT when the ciphertext is not
+   * one of the key's, is damaged, or was bound to another `aad`.
+   */
+  unwrap(keyId: string, ciphertext: Uint8Array, aad: Uint8Array): Promise<Buffer>;
+}
+
+/**
+ * ConcurrentUpdateError is what `KeyBackend.put` rejects with when the key was
+ * changed by someone else (another replica) since this backend last read it:
+ * the write did not happen. The engine reads the key again and re-applies its
+ * change; the code is BACKEND_ERROR so a caller that still sees it (after the
+ * engine's retries) gets a 500 that says what happened.
+ */
+export class ConcurrentUpdateError extends KmsError {
+  constructor(keyId: string, options?: { cause?: unknown }) {
+    super(
+      "BACKEND_ERROR",
+      `key "${keyId}" was changed concurrently by another gateway; retry the operation`,
+      options,
+    );
+  }
+}
+
+/**
+ * KeyBackend is the engine's backend contract, in two parts. Metadata storage
+ * (create, get, put, list, destroy: description, tags, state, dates,
+ * versions) is every backend's. Custody of the material is either the
+ * engine's (no `custody`: the engine seals each version's material under a
+ * key-encryption key derived from the master key, kept through
+ * readKeyring/writeKeyring, and wraps data keys in its own envelope — the
+ * local backend) or the backend's (`custody` present — Vault Transit). Every
+ * method rejects only with KmsError: `BACKEND_ERROR` for I/O or remote
+ * failures (the real error as `cause`), `BACKEND_UNAVAILABLE` when a remote
+ * backend cannot be reached, plus the codes named on each method.
+ */
 export interface KeyBackend {
+  /**
+   * custody, when present, says the backend holds the key material: `create`
+   * then also creates the key's first version of material, `destroy` destroys
+   * all of it, versions' `sealedMaterial` are empty, and the keyring is unused.
+   */
+  readonly custody?: BackendCustody;
   /** health resolves when the backend can serve requests, else rejects with BACKEND_ERROR. */
   health(): Promise<void>;
   /**
@@ -42,7 +105,11 @@ export interface KeyBackend {
   create(key: StoredKey): Promise<void>;
   /** get returns the key, or null when no key has that id. */
   get(keyId: string): Promise<StoredKey | null>;
-  /** put replaces an existing key durably; KEY_NOT_FOUND when there is none. */
+  /**
+   * put replaces an existing key durably; KEY_NOT_FOUND when there is none.
+   * A backend shared by several gateways rejects with ConcurrentUpdateError
+   * (and writes nothing) when the key changed since this backend last read it.
+   */
   put(key: StoredKey): Promise<void>;
   /**
    * list returns up to `limit` key ids greater than `after` (exclusive; null =
@@ -50,7 +117,11 @@ export interface KeyBackend {
    * cost is bounded by `limit`, not by the number of keys.
    */
   list(after: string | null, limit: number): Promise<{ ids: string[]; more: boolean }>;
-  /** destroy removes a key and its material for good; a missing key is not an error. */
+  /**
+   * destroy removes a key and its material for good (under backend custody the
+   * material first, so a half-done destroy is finished by the next attempt); a
+   * missing key is not an error.
+   */
   destroy(keyId: string): Promise<void>;
   /**
    * readKeyring returns the bytes last given to writeKeyring, or null. The

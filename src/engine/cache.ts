@@ -14,10 +14,12 @@ export interface CacheStats {
 }
 
 /**
- * KeyCache caches key metadata (StoredKey) and unsealed key material per
- * (key id, version), each bounded to `maxKeys` entries (least recently used
- * evicted first) and expiring `ttlSeconds` after being stored (contract §7).
- * Material leaving the cache (eviction, expiry, removal, clear) is zero-filled.
+ * KeyCache caches key metadata (StoredKey), unsealed key material per
+ * (key id, version), and — for backends that hold the material themselves —
+ * unwrap results per (key id, blob and context), each bounded to `maxKeys`
+ * entries (least recently used evicted first) and expiring `ttlSeconds` after
+ * being stored (contract §7). Material and plaintext leaving the cache
+ * (eviction, expiry, removal, clear) are zero-filled.
  */
 export interface KeyCache {
   /** getKey returns the cached metadata of a key, or undefined; counted as a hit or a miss. */
@@ -38,12 +40,22 @@ export interface KeyCache {
    * and zero-fills it when the entry leaves (a disabled cache zero-fills it at once).
    */
   putMaterial(keyId: string, version: number, material: Buffer): void;
+  /**
+   * getUnwrapped returns a copy of the cached result of unwrapping a blob under
+   * a key (the caller zeroises it), or undefined; `digest` names the blob and
+   * its encryption context (a hash, so the cache holds no ciphertext).
+   */
+  getUnwrapped(keyId: string, digest: string): Buffer | undefined;
+  /** putUnwrapped takes ownership of `plaintext`, as putMaterial does. */
+  putUnwrapped(keyId: string, digest: string, plaintext: Buffer): void;
+  /** dropUnwrapped drops (and zero-fills) every cached unwrap result of a key. */
+  dropUnwrapped(keyId: string): void;
   /** clear empties the cache and zero-fills every cached key byte. */
   clear(): void;
   /** prune drops (and zero-fills) every expired entry, so expired material does not linger. */
   prune(): void;
   /** size tells how many entries each part holds. */
-  size(): { keys: number; materials: number };
+  size(): { keys: number; materials: number; unwrapped: number };
   /** stats returns the counts since the cache was made (a disabled cache counts nothing). */
   stats(): CacheStats;
 }
@@ -73,9 +85,14 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
       putMaterial: (_keyId, _version, material) => {
         material.fill(0);
       },
+      getUnwrapped: () => undefined,
+      putUnwrapped: (_keyId, _digest, plaintext) => {
+        plaintext.fill(0);
+      },
+      dropUnwrapped: () => {},
       clear: () => {},
       prune: () => {},
-      size: () => ({ keys: 0, materials: 0 }),
+      size: () => ({ keys: 0, materials: 0, unwrapped: 0 }),
       stats: () => ({ hits: 0, misses: 0, evictions: 0, entries: 0 }),
     };
   }
@@ -94,6 +111,10 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
     },
     evicted,
   );
+  const wipe = (bytes: Buffer) => {
+    bytes.fill(0);
+  };
+  const unwrapped = createLru<Buffer>(options.maxKeys, ttlMs, options.now, wipe, evicted);
   function counted<V>(value: V | undefined): V | undefined {
     if (value === undefined) counts.misses++;
     else counts.hits++;
@@ -114,16 +135,25 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
       return material === undefined ? undefined : Buffer.from(material);
     },
     putMaterial: (keyId, version, material) => materials.set(materialKey(keyId, version), material),
+    getUnwrapped(keyId, digest) {
+      const plaintext = counted(unwrapped.get(`${keyId}#${digest}`));
+      return plaintext === undefined ? undefined : Buffer.from(plaintext);
+    },
+    putUnwrapped: (keyId, digest, plaintext) => unwrapped.set(`${keyId}#${digest}`, plaintext),
+    // O(entries), but only on a state change of a key, never per request.
+    dropUnwrapped: (keyId) => unwrapped.deleteWhere((key) => key.startsWith(`${keyId}#`)),
     clear() {
       keys.clear();
       materials.clear();
+      unwrapped.clear();
     },
     prune() {
       keys.prune();
       materials.prune();
+      unwrapped.prune();
     },
-    size: () => ({ keys: keys.size(), materials: materials.size() }),
-    stats: () => ({ ...counts, entries: keys.size() + materials.size() }),
+    size: () => ({ keys: keys.size(), materials: materials.size(), unwrapped: unwrapped.size() }),
+    stats: () => ({ ...counts, entries: keys.size() + materials.size() + unwrapped.size() }),
   };
 }
 
@@ -131,6 +161,7 @@ interface Lru<V> {
   get(key: string): V | undefined;
   set(key: string, value: V): void;
   delete(key: string): void;
+  deleteWhere(match: (key: string) => boolean): void;
   clear(): void;
   prune(): void;
   size(): number;
@@ -179,6 +210,9 @@ function createLru<V>(
       }
     },
     delete: drop,
+    deleteWhere(match) {
+      for (const key of [...entries.keys()]) if (match(key)) drop(key);
+    },
     clear() {
       for (const key of [...entries.keys()]) drop(key);
     },

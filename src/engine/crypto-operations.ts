@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { StoredKey } from "./backend.js";
+import { parseAnyEnvelope } from "./backend-envelope.js";
 import { encodeEncryptionContext } from "./encryption-context.js";
-import { invalidCiphertext, openEnvelope, parseEnvelope, sealEnvelope } from "./envelope.js";
 import { isKmsError, KmsError } from "./errors.js";
 import { parseKeyId } from "./key-id.js";
 import { parseDataKeySpec, parseEncryptPlaintext } from "./key-input.js";
@@ -57,7 +57,7 @@ async function issueDataKey(
     return {
       keyId,
       plaintextKey,
-      ciphertextBlob: wrapUnderCurrent(ctx, key, plaintextKey, context),
+      ciphertextBlob: await ctx.custody.wrap(key, plaintextKey, context),
     };
   } catch (error) {
     plaintextKey.fill(0);
@@ -71,7 +71,7 @@ export async function encrypt(ctx: KeyContext, input: EncryptInput): Promise<Wra
   const plaintext = parseEncryptPlaintext(input.plaintext);
   const context = encodeEncryptionContext(input.encryptionContext);
   const key = await loadUsable(ctx, keyId, "Encrypt");
-  return { keyId, ciphertextBlob: wrapUnderCurrent(ctx, key, plaintext, context) };
+  return { keyId, ciphertextBlob: await ctx.custody.wrap(key, plaintext, context) };
 }
 
 /** decrypt unwraps a ciphertext blob made under an Enabled key, with the same encryption context. */
@@ -102,7 +102,7 @@ export async function reEncrypt(ctx: KeyContext, input: ReEncryptInput): Promise
     return {
       keyId: destination.keyId,
       sourceKeyId: source.keyId,
-      ciphertextBlob: wrapUnderCurrent(ctx, destination, plaintext, destinationContext),
+      ciphertextBlob: await ctx.custody.wrap(destination, plaintext, destinationContext),
     };
   } finally {
     plaintext.fill(0);
@@ -118,7 +118,7 @@ async function unwrap(
   if (!(input.ciphertextBlob instanceof Uint8Array)) {
     throw new KmsError("INVALID_ARGUMENT", "ciphertext_blob is required");
   }
-  const envelope = parseEnvelope(input.ciphertextBlob);
+  const envelope = parseAnyEnvelope(input.ciphertextBlob);
   const context = encodeEncryptionContext(input.encryptionContext);
   const key = await ctx.store.load(envelope.keyId);
   // The caller named no key: the blob did, so this stays an invalid
@@ -133,32 +133,7 @@ async function unwrap(
     );
   }
   assertUsable(key, operation);
-  const material = ctx.store.material(key, envelope.keyVersion);
-  if (material === null) throw invalidCiphertext();
-  try {
-    return { key, plaintext: openEnvelope(material, envelope, context) };
-  } finally {
-    material.fill(0);
-  }
-}
-
-/** wrapUnderCurrent seals `plaintext` under the key's newest version. */
-function wrapUnderCurrent(
-  ctx: KeyContext,
-  key: StoredKey,
-  plaintext: Uint8Array,
-  context: Uint8Array,
-): Uint8Array {
-  const current = key.versions.at(-1);
-  const material = current === undefined ? null : ctx.store.material(key, current.version);
-  if (current === undefined || material === null) {
-    throw new KmsError("BACKEND_ERROR", `key "${key.keyId}" has no key material`);
-  }
-  try {
-    return sealEnvelope(material, key.keyId, current.version, plaintext, context);
-  } finally {
-    material.fill(0);
-  }
+  return { key, plaintext: await ctx.custody.unwrap(key, envelope, context) };
 }
 
 async function loadUsable(ctx: KeyContext, keyId: string, operation: string): Promise<StoredKey> {

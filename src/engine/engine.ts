@@ -161,7 +161,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     if (factory === undefined) {
       throw new KmsError("BACKEND_ERROR", `the ${type} backend is not available in this build`);
     }
-    const masterKey = await masterKeyOf(candidate);
+    // Only the local backend seals material under a master key; Vault holds its own.
+    const masterKey = type === "local" ? await masterKeyOf(candidate) : null;
     return openRuntime({ config: candidate, masterKey, factory, now, log });
   }
 
@@ -196,7 +197,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return guarded(operation, async () => {
       const current = runtime;
       if (current === null) throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
-      return current.run((store) => fn({ store, config: current.config, now, log }));
+      return current.run((store) =>
+        fn({ store, custody: current.custody, config: current.config, now, log }),
+      );
     });
   }
 

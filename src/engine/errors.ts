@@ -26,8 +26,10 @@ export type KmsErrorCode =
   | "CONFIG_CONFLICT"
   /** A key operation while the service is not running (503). */
   | "NOT_RUNNING"
-  /** The backend failed: I/O error, Vault down or denied, wrong master key (500). */
-  | "BACKEND_ERROR";
+  /** The backend failed: I/O error, Vault denied, wrong master key (500). */
+  | "BACKEND_ERROR"
+  /** A remote backend (Vault) cannot be reached, or is failing and not retried for now (503). */
+  | "BACKEND_UNAVAILABLE";
 
 /**
  * KmsError is the engine's only error type. `message` is safe to show a caller:

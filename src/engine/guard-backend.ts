@@ -50,7 +50,19 @@ export function guardBackend(backend: KeyBackend, log: EngineLog): KeyBackend {
       throw toKmsError(error, operation, log);
     }
   }
+  const custody = backend.custody;
   return {
+    ...(custody === undefined
+      ? {}
+      : {
+          custody: {
+            rotate: (keyId) => call("rotate", () => custody.rotate(keyId)),
+            wrap: (keyId, plaintext, aad) =>
+              call("wrap", () => custody.wrap(keyId, plaintext, aad)),
+            unwrap: (keyId, ciphertext, aad) =>
+              call("unwrap", () => custody.unwrap(keyId, ciphertext, aad)),
+          },
+        }),
     health: () => call("health", () => backend.health()),
     create: (key) => call("create", () => backend.create(key)),
     get: (keyId) => call("get", () => backend.get(keyId)),

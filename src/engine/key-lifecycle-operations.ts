@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { StoredKey } from "./backend.js";
 import { KmsError } from "./errors.js";
 import { parseKeyId } from "./key-id.js";
@@ -24,7 +23,7 @@ function invalid(message: string): KmsError {
 async function change(
   ctx: KeyContext,
   keyId: string,
-  fn: (key: StoredKey) => StoredKey,
+  fn: (key: StoredKey) => StoredKey | Promise<StoredKey>,
 ): Promise<KeyMetadata> {
   return toKeyMetadata(await ctx.store.update(parseKeyId(keyId), fn));
 }
@@ -46,28 +45,19 @@ export function disableKey(ctx: KeyContext, keyId: string): Promise<KeyMetadata>
 }
 
 /**
- * rotateKey adds a version with fresh 32-byte material to an Enabled key. New
+ * rotateKey adds a version with fresh material to an Enabled key (made by its
+ * custodian: 32 random bytes sealed by the engine, or a Transit rotation). New
  * wraps use the newest version; older versions stay, so every ciphertext made
  * under them still decrypts.
  */
 export function rotateKey(ctx: KeyContext, keyId: string): Promise<KeyMetadata> {
-  return change(ctx, keyId, (key) => {
+  return change(ctx, keyId, async (key) => {
     assertUsable(key, "RotateKey");
     if (key.versions.length >= MAX_KEY_VERSIONS) {
       throw invalid(`key "${key.keyId}" has reached the limit of ${MAX_KEY_VERSIONS} versions`);
     }
-    const version = (key.versions.at(-1)?.version ?? 0) + 1;
-    const material = randomBytes(32);
-    let sealedMaterial: Uint8Array;
-    try {
-      sealedMaterial = ctx.store.seal(key.keyId, version, material);
-    } finally {
-      material.fill(0);
-    }
-    return {
-      ...key,
-      versions: [...key.versions, { version, sealedMaterial, createdAt: ctx.now() }],
-    };
+    const version = await ctx.custody.rotate(key, ctx.now());
+    return { ...key, versions: [...key.versions, version] };
   });
 }
 

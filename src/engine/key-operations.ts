@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import type { StoredKey } from "./backend.js";
 import { isKmsError, KmsError } from "./errors.js";
 import { describeFailure, type EngineLog } from "./guard-backend.js";
+import type { KeyCustody } from "./key-custody.js";
 import { parseKeyId } from "./key-id.js";
 import {
   parseCreateKeyInput,
@@ -18,9 +18,13 @@ import type {
   ListKeysInput,
 } from "./types.js";
 
-/** KeyContext is what a key operation runs against: a started backend and its configuration. */
+/**
+ * KeyContext is what a key operation runs against: a started backend's
+ * metadata (`store`) and custody of its material (`custody`), and its configuration.
+ */
 export interface KeyContext {
   store: KeyStore;
+  custody: KeyCustody;
   config: KmsConfig;
   now: () => Date;
   log: EngineLog;
@@ -56,8 +60,8 @@ export function toKeyMetadata(key: StoredKey): KeyMetadata {
 /** createKey creates a master key with fresh 32-byte material as version 1. */
 export async function createKey(ctx: KeyContext, input: CreateKeyInput): Promise<KeyMetadata> {
   const parsed = parseCreateKeyInput(input);
-  const material = randomBytes(32);
   const now = ctx.now();
+  const { version, material } = ctx.custody.firstVersion(parsed.keyId, now);
   const key: StoredKey = {
     keyId: parsed.keyId,
     description: parsed.description,
@@ -66,13 +70,7 @@ export async function createKey(ctx: KeyContext, input: CreateKeyInput): Promise
     creationDate: now,
     deletionDate: null,
     tags: parsed.tags,
-    versions: [
-      {
-        version: 1,
-        sealedMaterial: ctx.store.seal(parsed.keyId, 1, material),
-        createdAt: now,
-      },
-    ],
+    versions: [version],
   };
   await ctx.store.create(key, material);
   return toKeyMetadata(key);

@@ -1,4 +1,4 @@
-import type { KeyBackend, StoredKey } from "./backend.js";
+import { ConcurrentUpdateError, type KeyBackend, type StoredKey } from "./backend.js";
 import type { KeyCache } from "./cache.js";
 import { createDeadlineIndex, type DeadlineIndex } from "./deadline-index.js";
 import { isKmsError, KmsError } from "./errors.js";
@@ -23,16 +23,22 @@ export interface KeyStore {
   /** load returns a key, or null when it does not exist or its deletion date has passed. */
   load(keyId: string): Promise<StoredKey | null>;
   /**
-   * create stores a new key whose only version holds `material`, or rejects
-   * with KEY_EXISTS. It takes ownership of `material` (cached or zero-filled).
+   * create stores a new key whose only version holds `material` (null under
+   * backend custody), or rejects with KEY_EXISTS. It takes ownership of
+   * `material` (cached or zero-filled).
    */
-  create(key: StoredKey, material: Buffer): Promise<void>;
+  create(key: StoredKey, material: Buffer | null): Promise<void>;
   /**
    * update applies `change` to the stored key under its lock and writes the
    * result (nothing is written when `change` returns the key it was given, so
    * an idempotent call costs no write); KEY_NOT_FOUND when the key is gone.
+   * When another gateway changed the key meanwhile (ConcurrentUpdateError) it
+   * reads the key again and re-applies `change`, up to UPDATE_ATTEMPTS times.
    */
-  update(keyId: string, change: (key: StoredKey) => StoredKey): Promise<StoredKey>;
+  update(
+    keyId: string,
+    change: (key: StoredKey) => StoredKey | Promise<StoredKey>,
+  ): Promise<StoredKey>;
   /** destroyIfDue destroys the key when it is pending deletion and its date has passed. */
   destroyIfDue(keyId: string): Promise<boolean>;
   /** material returns a copy of a version's unsealed material (the caller zeroises it), or null. */
@@ -56,10 +62,17 @@ export interface KeyStore {
   close(): Promise<void>;
 }
 
+/**
+ * UPDATE_ATTEMPTS bounds how often update re-applies a change that lost a
+ * check-and-set race to another gateway before giving up with the conflict.
+ */
+export const UPDATE_ATTEMPTS = 5;
+
 /** KeyStoreOptions are what createKeyStore needs; `backend` must already be guarded. */
 export interface KeyStoreOptions {
   backend: KeyBackend;
-  kek: Buffer;
+  /** The key-encryption key; null under backend custody, where the engine seals nothing. */
+  kek: Buffer | null;
   cache: KeyCache;
   cacheEnabled: boolean;
   now: () => Date;
@@ -99,6 +112,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     await backend.destroy(key.keyId);
     deadlines.forget(key.keyId);
     cache.removeKey(key.keyId, versionsOf(key));
+    cache.dropUnwrapped(key.keyId);
     log("info", "key destroyed after its deletion date", { keyId: key.keyId });
   }
 
@@ -151,7 +165,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     );
   }
 
-  async function create(key: StoredKey, material: Buffer): Promise<void> {
+  async function create(key: StoredKey, material: Buffer | null): Promise<void> {
     try {
       await locks.run(key.keyId, async () => {
         try {
@@ -171,35 +185,57 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         deadlines.note(key);
       });
     } catch (error) {
-      material.fill(0);
+      material?.fill(0);
       throw error;
     }
-    cache.putMaterial(key.keyId, key.versions[0]?.version ?? 1, material);
+    if (material !== null) cache.putMaterial(key.keyId, key.versions[0]?.version ?? 1, material);
   }
 
-  async function update(keyId: string, change: (key: StoredKey) => StoredKey): Promise<StoredKey> {
+  async function update(
+    keyId: string,
+    change: (key: StoredKey) => StoredKey | Promise<StoredKey>,
+  ): Promise<StoredKey> {
     return locks.run(keyId, async () => {
-      const key = await backend.get(keyId);
-      if (key === null) throw keyNotFound(keyId);
-      if (isDue(key, now())) {
-        await destroyLocked(key);
-        throw keyNotFound(keyId);
+      for (let attempt = 1; ; attempt++) {
+        const key = await backend.get(keyId);
+        if (key === null) throw keyNotFound(keyId);
+        if (isDue(key, now())) {
+          await destroyLocked(key);
+          throw keyNotFound(keyId);
+        }
+        const next = await change(key);
+        if (next === key) return key;
+        try {
+          await backend.put(next);
+        } catch (error) {
+          // The write may or may not have landed: forget what we knew, but keep a
+          // deadline it may have set (the sweep re-reads the key before acting).
+          cache.removeKey(keyId, []);
+          cache.dropUnwrapped(keyId);
+          // Another gateway wrote first and nothing was written: apply the
+          // change again to what it wrote, so neither update is lost.
+          if (error instanceof ConcurrentUpdateError && attempt < UPDATE_ATTEMPTS) continue;
+          if (next.keyState === "PendingDeletion") deadlines.note(next);
+          throw error;
+        }
+        // A state change must reach cached unwrap results at once (contract §7).
+        if (next.keyState !== key.keyState) cache.dropUnwrapped(keyId);
+        cache.putKey(next);
+        deadlines.note(next);
+        return next;
       }
-      const next = change(key);
-      if (next === key) return key;
-      try {
-        await backend.put(next);
-      } catch (error) {
-        // The write may or may not have landed: forget what we knew, but keep a
-        // deadline it may have set (the sweep re-reads the key before acting).
-        cache.removeKey(keyId, []);
-        if (next.keyState === "PendingDeletion") deadlines.note(next);
-        throw error;
-      }
-      cache.putKey(next);
-      deadlines.note(next);
-      return next;
     });
+  }
+
+  /** sealingKek is the KEK, or BACKEND_ERROR under backend custody, which seals nothing. */
+  function sealingKek(): Buffer {
+    if (kek === null) {
+      throw new KmsError(
+        "BACKEND_ERROR",
+        "this backend holds the key material; the engine seals none",
+      );
+    }
+    return kek;
   }
 
   function material(key: StoredKey, version: number): Buffer | null {
@@ -215,7 +251,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   /** unsealAny opens material under the primary KEK, else (mid-rekey) under the secondary. */
   function unsealAny(keyId: string, version: number, sealed: Uint8Array): Buffer {
     try {
-      return unsealKeyMaterial(kek, keyId, version, sealed);
+      return unsealKeyMaterial(sealingKek(), keyId, version, sealed);
     } catch (error) {
       if (secondaryKek === null) throw error;
       return unsealKeyMaterial(secondaryKek, keyId, version, sealed);
@@ -226,13 +262,16 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     let changed = false;
     const versions = key.versions.map((v) => {
       try {
-        unsealKeyMaterial(kek, key.keyId, v.version, v.sealedMaterial).fill(0);
+        unsealKeyMaterial(sealingKek(), key.keyId, v.version, v.sealedMaterial).fill(0);
         return v;
       } catch {
         const material = unsealAny(key.keyId, v.version, v.sealedMaterial);
         try {
           changed = true;
-          return { ...v, sealedMaterial: sealKeyMaterial(kek, key.keyId, v.version, material) };
+          return {
+            ...v,
+            sealedMaterial: sealKeyMaterial(sealingKek(), key.keyId, v.version, material),
+          };
         } finally {
           material.fill(0);
         }
@@ -250,7 +289,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     update,
     destroyIfDue,
     material,
-    seal: (keyId, version, bytes) => sealKeyMaterial(kek, keyId, version, bytes),
+    seal: (keyId, version, bytes) => sealKeyMaterial(sealingKek(), keyId, version, bytes),
     setKeks(primary, secondary) {
       for (const old of [kek, secondaryKek]) {
         if (old !== null && old !== primary && old !== secondary) old.fill(0);
@@ -270,7 +309,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         log("warn", "backend close failed", { error: describeFailure(error) });
       }
       cache.clear();
-      kek.fill(0);
+      kek?.fill(0);
       secondaryKek?.fill(0);
     },
   };

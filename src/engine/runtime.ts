@@ -4,6 +4,7 @@ import { withDeadline } from "./deadline.js";
 import { sweepDueDeletions } from "./deletion-sweep.js";
 import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, guardBackend, toKmsError } from "./guard-backend.js";
+import { createBackendCustody, createEnvelopeCustody, type KeyCustody } from "./key-custody.js";
 import { createKeyStore, type KeyStore } from "./key-store.js";
 import {
   beginRekey,
@@ -23,6 +24,8 @@ import type { KmsConfig } from "./types.js";
  */
 export interface Runtime {
   readonly config: KmsConfig;
+  /** custody wraps and unwraps under the keys' material: the engine's envelope, or the backend's own. */
+  readonly custody: KeyCustody;
   /** healthy is the result of the last health check (true right after opening). */
   healthy: boolean;
   /** run calls `fn` with the store, counted as in flight; NOT_RUNNING once retired. */
@@ -52,8 +55,11 @@ export interface Runtime {
 /** OpenRuntimeOptions are what openRuntime needs. */
 export interface OpenRuntimeOptions {
   config: KmsConfig;
-  /** The master key the key-encryption key is derived from. Secret. */
-  masterKey: string;
+  /**
+   * The master key the key-encryption key is derived from (secret); null for
+   * a backend that holds the material itself, which needs none.
+   */
+  masterKey: string | null;
   factory: BackendFactory;
   now: () => Date;
   log: EngineLog;
@@ -83,8 +89,14 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
 
 interface OpenedStore {
   store: KeyStore;
+  custody: KeyCustody;
   backend: KeyBackend;
   keyring: KeyringState;
+}
+
+/** NO_KEYRING is the keyring state of a backend that holds the material: no KEK at all. */
+function noKeyring(): KeyringState {
+  return { kek: Buffer.alloc(0), other: null, settle: null };
 }
 
 async function openStore(options: OpenRuntimeOptions): Promise<OpenedStore> {
@@ -98,7 +110,13 @@ async function openStore(options: OpenRuntimeOptions): Promise<OpenedStore> {
   let keyring: KeyringState;
   try {
     await backend.health();
-    keyring = await openKeyring(backend, options.masterKey);
+    if (backend.custody !== undefined) {
+      keyring = noKeyring();
+    } else if (options.masterKey === null) {
+      throw new KmsError("BACKEND_ERROR", "no master key is available for this backend");
+    } else {
+      keyring = await openKeyring(backend, options.masterKey);
+    }
   } catch (error) {
     await backend.close().catch(() => undefined);
     throw toKmsError(error, "start", log);
@@ -111,7 +129,7 @@ async function openStore(options: OpenRuntimeOptions): Promise<OpenedStore> {
   });
   const store = createKeyStore({
     backend,
-    kek: keyring.kek,
+    kek: backend.custody === undefined ? keyring.kek : null,
     cache,
     cacheEnabled: config.enableCache,
     now,
@@ -119,7 +137,11 @@ async function openStore(options: OpenRuntimeOptions): Promise<OpenedStore> {
   });
   // Mid-rekey (a crash during one): material may be under either KEK.
   if (keyring.other !== null) store.setKeks(keyring.kek, keyring.other);
-  return { store, backend, keyring };
+  const custody =
+    backend.custody === undefined
+      ? createEnvelopeCustody(store)
+      : createBackendCustody(backend.custody, cache);
+  return { store, custody, backend, keyring };
 }
 
 function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): Runtime {
@@ -172,6 +194,9 @@ function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): 
 
   async function rekey(newMasterKey: string, commit: () => Promise<void>): Promise<number> {
     if (retiring !== null) throw new KmsError("NOT_RUNNING", "KMS is not running");
+    if (backend.custody !== undefined) {
+      throw new KmsError("INVALID_ARGUMENT", "rekey applies to the local backend only");
+    }
     if (unsettled) {
       throw new KmsError(
         "CONFIG_CONFLICT",
@@ -248,6 +273,7 @@ function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): 
 
   const runtime: Runtime = {
     config,
+    custody: opened.custody,
     healthy: true,
     run,
     sweep,

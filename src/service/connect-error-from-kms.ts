@@ -21,6 +21,7 @@ const mapping: Record<KmsErrorCode, [Code, string]> = {
   CONFIG_CONFLICT: [Code.FailedPrecondition, "Conflict"],
   NOT_RUNNING: [Code.Unavailable, "ServiceUnavailable"],
   BACKEND_ERROR: [Code.Internal, "InternalError"],
+  BACKEND_UNAVAILABLE: [Code.Unavailable, "ServiceUnavailable"],
 };
 
 /**

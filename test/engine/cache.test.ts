@@ -23,7 +23,7 @@ describe("createKeyCache", () => {
     expect(copy).toEqual(Buffer.alloc(32, 0xab));
     expect(cache.getKey("k")).toBeUndefined();
     expect(cache.getMaterial("k", 1)).toBeUndefined();
-    expect(cache.size()).toEqual({ keys: 0, materials: 0 });
+    expect(cache.size()).toEqual({ keys: 0, materials: 0, unwrapped: 0 });
   });
 
   it("is bounded by maxKeys, evicting the least recently used and zero-filling it", () => {

@@ -21,6 +21,7 @@ const everyKmsCode: Record<KmsErrorCode, true> = {
   CONFIG_CONFLICT: true,
   NOT_RUNNING: true,
   BACKEND_ERROR: true,
+  BACKEND_UNAVAILABLE: true,
 };
 const kmsCodes = Object.keys(everyKmsCode) as KmsErrorCode[];
 
