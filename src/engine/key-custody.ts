@@ -8,7 +8,7 @@ import {
 } from "./backend-envelope.js";
 import type { KeyCache } from "./cache.js";
 import { invalidCiphertext, openEnvelope, sealEnvelope } from "./envelope.js";
-import { KmsError } from "./errors.js";
+import { isKmsError, KmsError } from "./errors.js";
 import type { KeyStore } from "./key-store.js";
 
 /**
@@ -124,11 +124,18 @@ export function createBackendCustody(backend: BackendCustody, cache: KeyCache): 
         .digest("base64");
       const cached = cache.getUnwrapped(key.keyId, digest);
       if (cached !== undefined) return cached;
-      const plaintext = await backend.unwrap(
-        key.keyId,
-        envelope.ciphertext,
-        backendAad(key.keyId, context),
-      );
+      let plaintext: Buffer;
+      try {
+        plaintext = await backend.unwrap(
+          key.keyId,
+          envelope.ciphertext,
+          backendAad(key.keyId, context),
+        );
+      } catch (error) {
+        // One opaque message whichever custodian refused the blob.
+        if (isKmsError(error, "INVALID_CIPHERTEXT")) throw invalidCiphertext();
+        throw error;
+      }
       cache.putUnwrapped(key.keyId, digest, Buffer.from(plaintext));
       return plaintext;
     },

@@ -18,6 +18,12 @@ const BACKEND_SPELLINGS: Readonly<Record<string, BackendType>> = {
   "vault-transit": "vault",
 };
 
+/**
+ * RustFS's KV-only Vault mode keeps the master keys themselves in KV v2;
+ * refused with a message that says what is supported, not as an unknown type.
+ */
+const KV2_ONLY_SPELLINGS: readonly string[] = ["VaultKV2", "vault-kv2", "VaultKv2", "vault_kv2"];
+
 /** Fields of KmsConfigPatch that belong to one backend, with their API spelling. */
 const LOCAL_FIELDS = [
   ["keyDir", "key_dir"],
@@ -104,6 +110,12 @@ export function resolveConfig(
 /** parseBackendType maps the seed's and RustFS's spellings of `backend_type` to a BackendType. */
 export function parseBackendType(value: unknown): BackendType {
   // hasOwn, so that "toString" and friends are not backend types.
+  if (typeof value === "string" && KV2_ONLY_SPELLINGS.includes(value)) {
+    throw invalid(
+      `backend_type ${value} (RustFS's KV-only Vault mode, key material stored in KV) is not supported: ` +
+        "use vault (VaultTransit: material in Vault Transit, metadata in KV v2) or local",
+    );
+  }
   if (typeof value !== "string" || !Object.hasOwn(BACKEND_SPELLINGS, value)) {
     throw invalid("backend_type must be local or vault");
   }

@@ -8,6 +8,7 @@ import type { CredentialStore } from "../auth/credential-store.js";
 import { createFileStateStore } from "../backends/local/file-state-store.js";
 import { localBackendFactory } from "../backends/local/local-backend.js";
 import { readSecretFile } from "../backends/local/read-secret-file.js";
+import { createVaultBackendFactory } from "../backends/vault/vault-backend-factory.js";
 import { createEngine } from "../engine/engine.js";
 import type { KmsEngine } from "../engine/types.js";
 import { createRestTranscoder } from "../rest/index.js";
@@ -74,7 +75,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
   const engine = await createEngine({
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
-    backends: { local: localBackendFactory },
+    backends: { local: localBackendFactory, vault: createVaultBackendFactory({ log }) },
     defaultKeyDir: join(options.dataDir, "keys"),
     readSecretFile,
     log,

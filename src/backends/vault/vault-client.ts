@@ -62,9 +62,12 @@ export interface VaultHealth {
  * with check-and-set, whose repeat fails as a conflict instead of applying twice).
  */
 export interface VaultClient {
-  /** read returns the entry at `path`, or null when Vault answers 404. */
+  /**
+   * read returns the entry at `path`, or null when Vault answers 404 with an
+   * empty error list (nothing there); a 404 with errors (no such mount) rejects.
+   */
   read(path: string): Promise<VaultResponse | null>;
-  /** list returns the names below `path` (folders end in `/`); [] when Vault answers 404. */
+  /** list returns the names below `path` (folders end in `/`); [] on an empty-errors 404, as read. */
   list(path: string): Promise<string[]>;
   write(
     path: string,
@@ -82,6 +85,14 @@ export interface VaultClient {
 
 const RENEW_AT = 2 / 3;
 
+/**
+ * isEmptyNotFound tells Vault's "nothing here" (404 with `"errors": []`) from a
+ * 404 that names a fault, such as `no handler for route` for a missing mount.
+ */
+function isEmptyNotFound(failure: VaultRequestError): boolean {
+  return failure.kind === "not-found" && failure.vaultErrors.length === 0;
+}
+
 /** createVaultClient builds a VaultClient over node-vault; call login() before use. */
 export function createVaultClient(options: VaultClientOptions): VaultClient {
   const now = options.now ?? Date.now;
@@ -98,9 +109,14 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     requestOptions: {
       timeout: options.timeoutMs,
       ...(options.caCert ? { ca: options.caCert } : {}),
-      ...(options.skipTlsVerify ? { strictSSL: false } : {}),
+      // Always given: node-vault would otherwise fall back to VAULT_SKIP_VERIFY.
+      strictSSL: !options.skipTlsVerify,
     },
   });
+  // node-vault falls back to VAULT_TOKEN, VAULT_NAMESPACE and VAULT_PREFIX from the
+  // environment for what is not given: the gateway uses its configuration alone.
+  vault.token = "token" in options.auth ? options.auth.token : "";
+  Object.assign(vault, { namespace: options.namespace ?? "", pathPrefix: "" });
   const breaker = createCircuitBreaker({
     failureThreshold: options.breakerThreshold ?? 5,
     openMs: options.breakerOpenMs ?? 5_000,
@@ -231,7 +247,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         try {
           return toResponse(await vault.read(path));
         } catch (error) {
-          if (classifyVaultFailure(`read ${path}`, error).kind === "not-found") return null;
+          if (isEmptyNotFound(classifyVaultFailure(`read ${path}`, error))) return null;
           throw error;
         }
       }),
@@ -241,7 +257,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
           const keys = toResponse(await vault.list(path))?.data?.keys;
           return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
         } catch (error) {
-          if (classifyVaultFailure(`list ${path}`, error).kind === "not-found") return [];
+          if (isEmptyNotFound(classifyVaultFailure(`list ${path}`, error))) return [];
           throw error;
         }
       }),
