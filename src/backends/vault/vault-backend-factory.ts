@@ -33,7 +33,9 @@ export interface VaultBackendFactoryOptions {
  * backend — login, sys/health, the Transit and KV mounts — rejecting with a
  * message that says which part failed, before the engine ever uses it.
  */
-export function createVaultBackendFactory(options: VaultBackendFactoryOptions = {}): BackendFactory {
+export function createVaultBackendFactory(
+  options: VaultBackendFactoryOptions = {},
+): BackendFactory {
   const log = options.log ?? (() => {});
   return async (config) => {
     if (config.backend.backendType !== "vault") {

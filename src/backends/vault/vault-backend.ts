@@ -7,8 +7,8 @@ import {
 import { KmsError } from "../../engine/errors.js";
 import type { VaultBackendConfig } from "../../engine/types.js";
 import type { VaultClient } from "./vault-client.js";
-import { decodeVaultKeyRecord, encodeVaultKeyRecord } from "./vault-key-record.js";
 import { keyIdOfVaultName, vaultKeyName } from "./vault-key-name.js";
+import { decodeVaultKeyRecord, encodeVaultKeyRecord } from "./vault-key-record.js";
 import { vaultKmsError } from "./vault-kms-error.js";
 import { VaultRequestError } from "./vault-request-error.js";
 
@@ -257,7 +257,10 @@ export function createVaultBackend(paths: VaultPaths, client: VaultClient): Vaul
     },
 
     async writeKeyring() {
-      throw new KmsError("BACKEND_ERROR", "the vault backend holds its material and keeps no keyring");
+      throw new KmsError(
+        "BACKEND_ERROR",
+        "the vault backend holds its material and keeps no keyring",
+      );
     },
 
     async close() {
