@@ -20,7 +20,16 @@ const server = () => {
 beforeEach(async () => {
   target = await startTestVault();
 });
+const role = { roleId: "role-4b1e9c", secretId: "secret-9f2d77a1c0" };
+
 afterEach(async () => {
+  // Whatever failed, no log line names a secret: the token, the AppRole
+  // secret id, or a token Vault issued.
+  const issued = (target.server?.requests ?? []).map((r) => r.token ?? "").filter((t) => t !== "");
+  const logged = JSON.stringify(subject?.logs ?? []);
+  for (const secret of new Set([target.token, role.secretId, ...issued])) {
+    expect(logged.includes(secret), "a secret in the log").toBe(false);
+  }
   await subject?.engine.close();
   subject = null;
   await target.close();
@@ -132,8 +141,6 @@ describe("Vault down while running", () => {
 });
 
 describe("AppRole", () => {
-  const role = { roleId: "role-4b1e9c", secretId: "secret-9f2d77a1c0" };
-
   it("logs in, renews before the TTL runs out, and logs in again when the token expires", async () => {
     server().addAppRole({ ...role, token: { ttlSeconds: 2, renewable: true } });
     subject = await startVaultEngine(

@@ -10,7 +10,7 @@
  */
 const TRANSIT_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
 const MAX_KEY_ID_LENGTH = 128;
-const ESCAPED = /^([0-9a-f]+)_z+$/;
+const ESCAPED = /^([0-9a-f]+)_z*$/;
 
 /** vaultKeyName is the Transit key name and KV path segment of a key id. */
 export function vaultKeyName(keyId: string): string {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createKv2Engine, type Kv2Engine } from "./kv2-engine.js";
@@ -47,6 +48,8 @@ export interface VaultServerOptions {
   kvMounts?: string[];
   /** Namespaces besides the root one (""). */
   namespaces?: string[];
+  /** Serve HTTPS with this certificate and key (PEM) instead of cleartext HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** VaultCompatibleServer is a running test server. */
@@ -231,9 +234,12 @@ export async function startVaultCompatibleServer(
     }
   }
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res);
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+    : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -244,7 +250,7 @@ export async function startVaultCompatibleServer(
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     rootToken: tokens.rootToken,
     requests,
     faults,
