@@ -302,6 +302,12 @@ async function main(): Promise<void> {
     process.stdout.write(benchUsage);
     return;
   }
+  if (process.argv.includes("--vault")) {
+    // The Vault backend's scenarios (bench/vault-scenarios.ts); in-process, no load generators.
+    const { runVaultScenarios } = await import("./vault-scenarios.js");
+    process.stdout.write(`${await runVaultScenarios(process.argv.includes("--quick") ? 2 : 10)}\n`);
+    return;
+  }
   let options: BenchOptions;
   try {
     options = parseBenchOptions(process.argv.slice(2), process.env);
