@@ -40,7 +40,7 @@ function fakeCustody() {
     async unwrap(_keyId, ciphertext, aad) {
       calls.unwrap++;
       const entry = stored.get(Buffer.from(ciphertext).toString());
-      if (!entry || !entry.aad.equals(Buffer.from(aad))) {
+      if (!entry?.aad.equals(Buffer.from(aad))) {
         throw new KmsError("INVALID_CIPHERTEXT", "backend says no (a backend's own words)");
       }
       return Buffer.from(entry.plaintext);
