@@ -32,7 +32,7 @@ export type { EngineLog } from "./guard-backend.js";
 /** EngineOptions configures createEngine. */
 export interface EngineOptions {
   stateStore: StateStore;
-  /** The backends this build has; the composition root supplies local (and later vault). */
+  /** The backends this build has; the composition root supplies local and vault. */
   backends: Partial<Record<BackendType, BackendFactory>>;
   /** `<data-dir>/keys`, the local `key_dir` when the configuration names none. */
   defaultKeyDir: string;
@@ -147,7 +147,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (configured !== null) return configured;
     }
     if (generatedMasterKey === null) {
-      // persistGeneratedKeyFor runs first for local; a non-local backend has no master key yet.
+      // persistGeneratedKeyFor runs first for local; openFor asks only for local.
       throw new KmsError("BACKEND_ERROR", "no master key is available for this backend");
     }
     // Said at every start that uses it, so no restart hides it.

@@ -66,8 +66,8 @@ export interface Gateway {
 const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
 
 /**
- * createGateway wires the house together: the engine on the local file
- * backend, the one KmsAdminService implementation, the REST transcoder and the
+ * createGateway wires the house together: the engine on the local file and
+ * Vault backends, the one KmsAdminService implementation, the REST transcoder and the
  * Connect handlers behind the SigV4 edge, and the listener serving every
  * protocol on one port. This is the only module that imports every folder.
  */
