@@ -5,6 +5,8 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ConfigSummary, KeyListEntry, KeyMetadata, KmsConfig } from "./types_pb.js";
 import { file_kms_admin_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kms/admin/v1/service.proto.
  */
 export const file_kms_admin_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIVChNTdGFydFNlcnZpY2VSZXF1ZXN0IkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IsQBChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSACIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Ei0KC2NhY2hlX3N0YXRzGAUgASgLMhgua21zLmFkbWluLnYxLkNhY2hlU3RhdHNCDwoNX2JhY2tlbmRfdHlwZSJOCgpDYWNoZVN0YXRzEgwKBGhpdHMYASABKAESDgoGbWlzc2VzGAIgASgBEhEKCWV2aWN0aW9ucxgDIAEoARIPCgdlbnRyaWVzGAQgASgNIhIKEEdldENvbmZpZ1JlcXVlc3QirwEKEUdldENvbmZpZ1Jlc3BvbnNlEhQKB2JhY2tlbmQYASABKAlIAIgBARIVCg1jYWNoZV9lbmFibGVkGAIgASgIEhYKDmNhY2hlX21heF9rZXlzGAMgASgNEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgNEhsKDmRlZmF1bHRfa2V5X2lkGAUgASgJSAGIAQFCCgoIX2JhY2tlbmRCEQoPX2RlZmF1bHRfa2V5X2lkIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IhQKEkNsZWFyQ2FjaGVSZXNwb25zZSLkAQoQQ3JlYXRlS2V5UmVxdWVzdBIgCglrZXlfdXNhZ2UYASABKAlIAFIIS2V5VXNhZ2WIAQESJQoLZGVzY3JpcHRpb24YAiABKAlIAVILRGVzY3JpcHRpb26IAQESPAoEdGFncxgDIAMoCzIoLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0LlRhZ3NFbnRyeVIEVGFncxorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfa2V5X3VzYWdlQg4KDF9kZXNjcmlwdGlvbiJUChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSLwoMa2V5X21ldGFkYXRhGAIgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIk8KD0xpc3RLZXlzUmVxdWVzdBISCgVsaW1pdBgBIAEoDUgAiAEBEhMKBm1hcmtlchgCIAEoCUgBiAEBQggKBl9saW1pdEIJCgdfbWFya2VyIpUBChBMaXN0S2V5c1Jlc3BvbnNlEigKBGtleXMYASADKAsyGi5rbXMuYWRtaW4udjEuS2V5TGlzdEVudHJ5EhEKCXRydW5jYXRlZBgCIAEoCBIYCgtuZXh0X21hcmtlchgDIAEoCUgAiAEBEhoKEnVucmVhZGFibGVfa2V5X2lkcxgEIAMoCUIOCgxfbmV4dF9tYXJrZXIiJAoSRGVzY3JpYmVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJGChNEZXNjcmliZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJsChpTY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSIwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDUgAiAEBQhkKF19wZW5kaW5nX3dpbmRvd19pbl9kYXlzIk4KG1NjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGEiKgoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJMChlDYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSLvAQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBElcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzI7Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWRCCwoJX2tleV9zcGVjIlkKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1wbGFpbnRleHRfa2V5GAIgASgMEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCK0AQoORGVjcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMEk8KEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzIzLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4Cg9EZWNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwiIgoQRW5hYmxlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkiRAoRRW5hYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIiMKEURpc2FibGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJFChJEaXNhYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIiIKEFJvdGF0ZUtleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJIkQKEVJvdGF0ZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJXChtVcGRhdGVLZXlEZXNjcmlwdGlvblJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEhgKC2Rlc2NyaXB0aW9uGAIgASgJSACIAQFCDgoMX2Rlc2NyaXB0aW9uIk8KHFVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIoEBCg1UYWdLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIzCgR0YWdzGAIgAygLMiUua21zLmFkbWluLnYxLlRhZ0tleVJlcXVlc3QuVGFnc0VudHJ5GisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKDlRhZ0tleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSIzCg9VbnRhZ0tleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEhAKCHRhZ19rZXlzGAIgAygJIkMKEFVudGFnS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIs4BCg5FbmNyeXB0UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIRCglwbGFpbnRleHQYAiABKAwSTwoSZW5jcnlwdGlvbl9jb250ZXh0GAMgAygLMjMua21zLmFkbWluLnYxLkVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWQiOgoPRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwinwMKEFJlRW5jcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMElEKEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzI1Lmttcy5hZG1pbi52MS5SZUVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkSHwoSZGVzdGluYXRpb25fa2V5X2lkGAMgASgJSACIAQESaAoeZGVzdGluYXRpb25fZW5jcnlwdGlvbl9jb250ZXh0GAQgAygLMkAua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlcXVlc3QuRGVzdGluYXRpb25FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpDCiFEZXN0aW5hdGlvbkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIVChNfZGVzdGluYXRpb25fa2V5X2lkIlMKEVJlRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1zb3VyY2Vfa2V5X2lkGAIgASgJEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCKPAgomR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QSEwoGa2V5X2lkGAEgASgJSACIAQESFQoIa2V5X3NwZWMYAiABKAlIAYgBARJnChJlbmNyeXB0aW9uX2NvbnRleHQYAyADKAsySy5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QuRW5jcnlwdGlvbkNvbnRleHRFbnRyeRo4ChZFbmNyeXB0aW9uQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHX2tleV9pZEILCglfa2V5X3NwZWMiUgonR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwingEKElJla2V5TWFzdGVyUmVxdWVzdBIXCgptYXN0ZXJfa2V5GAEgASgJSACIAQESHAoPbWFzdGVyX2tleV9maWxlGAIgASgJSAGIAQESGwoObWFzdGVyX2tleV9lbnYYAyABKAlIAogBAUINCgtfbWFzdGVyX2tleUISChBfbWFzdGVyX2tleV9maWxlQhEKD19tYXN0ZXJfa2V5X2VudiJeChNSZWtleU1hc3RlclJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkSFQoNa2V5c19yZXNlYWxlZBgEIAEoDTL4GAoPS21zQWRtaW5TZXJ2aWNlEnwKCUNvbmZpZ3VyZRIeLmttcy5hZG1pbi52MS5Db25maWd1cmVSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNvbmZpZ3VyZVJlc3BvbnNlIi6C0+STAig6BmNvbmZpZyIeL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlndXJlEoQBCgtSZWNvbmZpZ3VyZRIgLmttcy5hZG1pbi52MS5SZWNvbmZpZ3VyZVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuUmVjb25maWd1cmVSZXNwb25zZSIwgtPkkwIqOgZjb25maWciIC9ydXN0ZnMvYWRtaW4vdjMva21zL3JlY29uZmlndXJlEnwKDFN0YXJ0U2VydmljZRIhLmttcy5hZG1pbi52MS5TdGFydFNlcnZpY2VSZXF1ZXN0GiIua21zLmFkbWluLnYxLlN0YXJ0U2VydmljZVJlc3BvbnNlIiWC0+STAh86ASoiGi9ydXN0ZnMvYWRtaW4vdjMva21zL3N0YXJ0EngKC1N0b3BTZXJ2aWNlEiAua21zLmFkbWluLnYxLlN0b3BTZXJ2aWNlUmVxdWVzdBohLmttcy5hZG1pbi52MS5TdG9wU2VydmljZVJlc3BvbnNlIiSC0+STAh46ASoiGS9ydXN0ZnMvYWRtaW4vdjMva21zL3N0b3ASmAEKCUdldFN0YXR1cxIeLmttcy5hZG1pbi52MS5HZXRTdGF0dXNSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkdldFN0YXR1c1Jlc3BvbnNlIkqC0+STAkRaJRIjL3J1c3Rmcy9hZG1pbi92My9rbXMvc2VydmljZS1zdGF0dXMSGy9ydXN0ZnMvYWRtaW4vdjMva21zL3N0YXR1cxJxCglHZXRDb25maWcSHi5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVxdWVzdBofLmttcy5hZG1pbi52MS5HZXRDb25maWdSZXNwb25zZSIjgtPkkwIdEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9jb25maWcSfAoKQ2xlYXJDYWNoZRIfLmttcy5hZG1pbi52MS5DbGVhckNhY2hlUmVxdWVzdBogLmttcy5hZG1pbi52MS5DbGVhckNhY2hlUmVzcG9uc2UiK4LT5JMCJToBKiIgL3J1c3Rmcy9hZG1pbi92My9rbXMvY2xlYXItY2FjaGUScgoJQ3JlYXRlS2V5Eh4ua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlcXVlc3QaHy5rbXMuYWRtaW4udjEuQ3JlYXRlS2V5UmVzcG9uc2UiJILT5JMCHjoBKiIZL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cxJsCghMaXN0S2V5cxIdLmttcy5hZG1pbi52MS5MaXN0S2V5c1JlcXVlc3QaHi5rbXMuYWRtaW4udjEuTGlzdEtleXNSZXNwb25zZSIhgtPkkwIbEhkvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzEn4KC0Rlc2NyaWJlS2V5EiAua21zLmFkbWluLnYxLkRlc2NyaWJlS2V5UmVxdWVzdBohLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlc3BvbnNlIiqC0+STAiQSIi9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMve2tleV9pZH0SlwEKE1NjaGVkdWxlS2V5RGVsZXRpb24SKC5rbXMuYWRtaW4udjEuU2NoZWR1bGVLZXlEZWxldGlvblJlcXVlc3QaKS5rbXMuYWRtaW4udjEuU2NoZWR1bGVLZXlEZWxldGlvblJlc3BvbnNlIiuC0+STAiU6ASoqIC9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvZGVsZXRlEpoBChFDYW5jZWxLZXlEZWxldGlvbhImLmttcy5hZG1pbi52MS5DYW5jZWxLZXlEZWxldGlvblJlcXVlc3QaJy5rbXMuYWRtaW4udjEuQ2FuY2VsS2V5RGVsZXRpb25SZXNwb25zZSI0gtPkkwIuOgEqIikvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2NhbmNlbC1kZWxldGlvbhKRAQoPR2VuZXJhdGVEYXRhS2V5EiQua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlcXVlc3QaJS5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5UmVzcG9uc2UiMYLT5JMCKzoBKiImL3J1c3Rmcy9hZG1pbi92My9rbXMvZ2VuZXJhdGUtZGF0YS1rZXkSbwoHRGVjcnlwdBIcLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdBodLmttcy5hZG1pbi52MS5EZWNyeXB0UmVzcG9uc2UiJ4LT5JMCIToBKiIcL3J1c3Rmcy9hZG1pbi92My9rbXMvZGVjcnlwdBJ5CglFbmFibGVLZXkSHi5rbXMuYWRtaW4udjEuRW5hYmxlS2V5UmVxdWVzdBofLmttcy5hZG1pbi52MS5FbmFibGVLZXlSZXNwb25zZSIrgtPkkwIlOgEqIiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2VuYWJsZRJ9CgpEaXNhYmxlS2V5Eh8ua21zLmFkbWluLnYxLkRpc2FibGVLZXlSZXF1ZXN0GiAua21zLmFkbWluLnYxLkRpc2FibGVLZXlSZXNwb25zZSIsgtPkkwImOgEqIiEvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2Rpc2FibGUSeQoJUm90YXRlS2V5Eh4ua21zLmFkbWluLnYxLlJvdGF0ZUtleVJlcXVlc3QaHy5rbXMuYWRtaW4udjEuUm90YXRlS2V5UmVzcG9uc2UiK4LT5JMCJToBKiIgL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9yb3RhdGUSpgEKFFVwZGF0ZUtleURlc2NyaXB0aW9uEikua21zLmFkbWluLnYxLlVwZGF0ZUtleURlc2NyaXB0aW9uUmVxdWVzdBoqLmttcy5hZG1pbi52MS5VcGRhdGVLZXlEZXNjcmlwdGlvblJlc3BvbnNlIjeC0+STAjE6ASoiLC9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvdXBkYXRlLWRlc2NyaXB0aW9uEm0KBlRhZ0tleRIbLmttcy5hZG1pbi52MS5UYWdLZXlSZXF1ZXN0Ghwua21zLmFkbWluLnYxLlRhZ0tleVJlc3BvbnNlIiiC0+STAiI6ASoiHS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvdGFnEnUKCFVudGFnS2V5Eh0ua21zLmFkbWluLnYxLlVudGFnS2V5UmVxdWVzdBoeLmttcy5hZG1pbi52MS5VbnRhZ0tleVJlc3BvbnNlIiqC0+STAiQ6ASoiHy9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvdW50YWcSbwoHRW5jcnlwdBIcLmttcy5hZG1pbi52MS5FbmNyeXB0UmVxdWVzdBodLmttcy5hZG1pbi52MS5FbmNyeXB0UmVzcG9uc2UiJ4LT5JMCIToBKiIcL3J1c3Rmcy9hZG1pbi92My9rbXMvZW5jcnlwdBJ4CglSZUVuY3J5cHQSHi5rbXMuYWRtaW4udjEuUmVFbmNyeXB0UmVxdWVzdBofLmttcy5hZG1pbi52MS5SZUVuY3J5cHRSZXNwb25zZSIqgtPkkwIkOgEqIh8vcnVzdGZzL2FkbWluL3YzL2ttcy9yZS1lbmNyeXB0EtMBCh9HZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0EjQua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVdpdGhvdXRQbGFpbnRleHRSZXF1ZXN0GjUua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVdpdGhvdXRQbGFpbnRleHRSZXNwb25zZSJDgtPkkwI9OgEqIjgvcnVzdGZzL2FkbWluL3YzL2ttcy9nZW5lcmF0ZS1kYXRhLWtleS13aXRob3V0LXBsYWludGV4dBJ5CgtSZWtleU1hc3RlchIgLmttcy5hZG1pbi52MS5SZWtleU1hc3RlclJlcXVlc3QaIS5rbXMuYWRtaW4udjEuUmVrZXlNYXN0ZXJSZXNwb25zZSIlgtPkkwIfOgEqIhovcnVzdGZzL2FkbWluL3YzL2ttcy9yZWtleWIGcHJvdG8z", [file_google_api_annotations, file_kms_admin_v1_types]);
+  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIzChNTdGFydFNlcnZpY2VSZXF1ZXN0EhIKBWZvcmNlGAEgASgISACIAQFCCAoGX2ZvcmNlIkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IowCChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSACIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Ei0KC2NhY2hlX3N0YXRzGAUgASgLMhgua21zLmFkbWluLnYxLkNhY2hlU3RhdHMSFgoOYmFja2VuZF9zdGF0dXMYBiABKAkSGwoOZGVmYXVsdF9rZXlfaWQYByABKAlIAYgBAUIPCg1fYmFja2VuZF90eXBlQhEKD19kZWZhdWx0X2tleV9pZCJOCgpDYWNoZVN0YXRzEgwKBGhpdHMYASABKAESDgoGbWlzc2VzGAIgASgBEhEKCWV2aWN0aW9ucxgDIAEoARIPCgdlbnRyaWVzGAQgASgNIhIKEEdldENvbmZpZ1JlcXVlc3QirwEKEUdldENvbmZpZ1Jlc3BvbnNlEhQKB2JhY2tlbmQYASABKAlIAIgBARIVCg1jYWNoZV9lbmFibGVkGAIgASgIEhYKDmNhY2hlX21heF9rZXlzGAMgASgNEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgNEhsKDmRlZmF1bHRfa2V5X2lkGAUgASgJSAGIAQFCCgoIX2JhY2tlbmRCEQoPX2RlZmF1bHRfa2V5X2lkIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IhQKEkNsZWFyQ2FjaGVSZXNwb25zZSLkAQoQQ3JlYXRlS2V5UmVxdWVzdBIgCglrZXlfdXNhZ2UYASABKAlIAFIIS2V5VXNhZ2WIAQESJQoLZGVzY3JpcHRpb24YAiABKAlIAVILRGVzY3JpcHRpb26IAQESPAoEdGFncxgDIAMoCzIoLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0LlRhZ3NFbnRyeVIEVGFncxorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfa2V5X3VzYWdlQg4KDF9kZXNjcmlwdGlvbiJ2ChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSLwoMa2V5X21ldGFkYXRhGAIgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAyABKAgSDwoHbWVzc2FnZRgEIAEoCSJPCg9MaXN0S2V5c1JlcXVlc3QSEgoFbGltaXQYASABKA1IAIgBARITCgZtYXJrZXIYAiABKAlIAYgBAUIICgZfbGltaXRCCQoHX21hcmtlciK3AQoQTGlzdEtleXNSZXNwb25zZRIoCgRrZXlzGAEgAygLMhoua21zLmFkbWluLnYxLktleUxpc3RFbnRyeRIRCgl0cnVuY2F0ZWQYAiABKAgSGAoLbmV4dF9tYXJrZXIYAyABKAlIAIgBARIaChJ1bnJlYWRhYmxlX2tleV9pZHMYBCADKAkSDwoHc3VjY2VzcxgFIAEoCBIPCgdtZXNzYWdlGAYgASgJQg4KDF9uZXh0X21hcmtlciIkChJEZXNjcmliZUtleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJImgKE0Rlc2NyaWJlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAiABKAgSDwoHbWVzc2FnZRgDIAEoCSLOAQoaU2NoZWR1bGVLZXlEZWxldGlvblJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEiMKFnBlbmRpbmdfd2luZG93X2luX2RheXMYAiABKA1IAIgBARIcCg9mb3JjZV9pbW1lZGlhdGUYAyABKAhIAYgBARIbCg5jb25maXJtX2tleV9pZBgEIAEoCUgCiAEBQhkKF19wZW5kaW5nX3dpbmRvd19pbl9kYXlzQhIKEF9mb3JjZV9pbW1lZGlhdGVCEQoPX2NvbmZpcm1fa2V5X2lkIqMBChtTY2hlZHVsZUtleURlbGV0aW9uUmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAiABKAgSDwoHbWVzc2FnZRgDIAEoCRIxCg1kZWxldGlvbl9kYXRlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIqChhDYW5jZWxLZXlEZWxldGlvblJlcXVlc3QSDgoGa2V5X2lkGAEgASgJIm4KGUNhbmNlbEtleURlbGV0aW9uUmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAiABKAgSDwoHbWVzc2FnZRgDIAEoCSLvAQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBElcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzI7Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWRCCwoJX2tleV9zcGVjIlkKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1wbGFpbnRleHRfa2V5GAIgASgMEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCK0AQoORGVjcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMEk8KEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzIzLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4Cg9EZWNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwiIgoQRW5hYmxlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkiZgoRRW5hYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAiABKAgSDwoHbWVzc2FnZRgDIAEoCSIjChFEaXNhYmxlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkiZwoSRGlzYWJsZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YRIPCgdzdWNjZXNzGAIgASgIEg8KB21lc3NhZ2UYAyABKAkiIgoQUm90YXRlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkiZgoRUm90YXRlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAiABKAgSDwoHbWVzc2FnZRgDIAEoCSJXChtVcGRhdGVLZXlEZXNjcmlwdGlvblJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEhgKC2Rlc2NyaXB0aW9uGAIgASgJSACIAQFCDgoMX2Rlc2NyaXB0aW9uInEKHFVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAiABKAgSDwoHbWVzc2FnZRgDIAEoCSKBAQoNVGFnS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkSMwoEdGFncxgCIAMoCzIlLmttcy5hZG1pbi52MS5UYWdLZXlSZXF1ZXN0LlRhZ3NFbnRyeRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJjCg5UYWdLZXlSZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIjMKD1VudGFnS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkSEAoIdGFnX2tleXMYAiADKAkiZQoQVW50YWdLZXlSZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIs4BCg5FbmNyeXB0UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIRCglwbGFpbnRleHQYAiABKAwSTwoSZW5jcnlwdGlvbl9jb250ZXh0GAMgAygLMjMua21zLmFkbWluLnYxLkVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWQiOgoPRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwinwMKEFJlRW5jcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMElEKEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzI1Lmttcy5hZG1pbi52MS5SZUVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkSHwoSZGVzdGluYXRpb25fa2V5X2lkGAMgASgJSACIAQESaAoeZGVzdGluYXRpb25fZW5jcnlwdGlvbl9jb250ZXh0GAQgAygLMkAua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlcXVlc3QuRGVzdGluYXRpb25FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpDCiFEZXN0aW5hdGlvbkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIVChNfZGVzdGluYXRpb25fa2V5X2lkIlMKEVJlRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1zb3VyY2Vfa2V5X2lkGAIgASgJEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCKPAgomR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QSEwoGa2V5X2lkGAEgASgJSACIAQESFQoIa2V5X3NwZWMYAiABKAlIAYgBARJnChJlbmNyeXB0aW9uX2NvbnRleHQYAyADKAsySy5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QuRW5jcnlwdGlvbkNvbnRleHRFbnRyeRo4ChZFbmNyeXB0aW9uQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHX2tleV9pZEILCglfa2V5X3NwZWMiUgonR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwingEKElJla2V5TWFzdGVyUmVxdWVzdBIXCgptYXN0ZXJfa2V5GAEgASgJSACIAQESHAoPbWFzdGVyX2tleV9maWxlGAIgASgJSAGIAQESGwoObWFzdGVyX2tleV9lbnYYAyABKAlIAogBAUINCgtfbWFzdGVyX2tleUISChBfbWFzdGVyX2tleV9maWxlQhEKD19tYXN0ZXJfa2V5X2VudiJeChNSZWtleU1hc3RlclJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkSFQoNa2V5c19yZXNlYWxlZBgEIAEoDTKKGgoPS21zQWRtaW5TZXJ2aWNlEnwKCUNvbmZpZ3VyZRIeLmttcy5hZG1pbi52MS5Db25maWd1cmVSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNvbmZpZ3VyZVJlc3BvbnNlIi6C0+STAig6BmNvbmZpZyIeL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlndXJlEoQBCgtSZWNvbmZpZ3VyZRIgLmttcy5hZG1pbi52MS5SZWNvbmZpZ3VyZVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuUmVjb25maWd1cmVSZXNwb25zZSIwgtPkkwIqOgZjb25maWciIC9ydXN0ZnMvYWRtaW4vdjMva21zL3JlY29uZmlndXJlEnwKDFN0YXJ0U2VydmljZRIhLmttcy5hZG1pbi52MS5TdGFydFNlcnZpY2VSZXF1ZXN0GiIua21zLmFkbWluLnYxLlN0YXJ0U2VydmljZVJlc3BvbnNlIiWC0+STAh86ASoiGi9ydXN0ZnMvYWRtaW4vdjMva21zL3N0YXJ0EngKC1N0b3BTZXJ2aWNlEiAua21zLmFkbWluLnYxLlN0b3BTZXJ2aWNlUmVxdWVzdBohLmttcy5hZG1pbi52MS5TdG9wU2VydmljZVJlc3BvbnNlIiSC0+STAh46ASoiGS9ydXN0ZnMvYWRtaW4vdjMva21zL3N0b3ASugEKCUdldFN0YXR1cxIeLmttcy5hZG1pbi52MS5HZXRTdGF0dXNSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkdldFN0YXR1c1Jlc3BvbnNlImyC0+STAmZaJRIjL3J1c3Rmcy9hZG1pbi92My9rbXMvc2VydmljZS1zdGF0dXNaIDoBKiIbL3J1c3Rmcy9hZG1pbi92My9rbXMvc3RhdHVzEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9zdGF0dXMScQoJR2V0Q29uZmlnEh4ua21zLmFkbWluLnYxLkdldENvbmZpZ1JlcXVlc3QaHy5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVzcG9uc2UiI4LT5JMCHRIbL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlnEnwKCkNsZWFyQ2FjaGUSHy5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlcXVlc3QaIC5rbXMuYWRtaW4udjEuQ2xlYXJDYWNoZVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2NsZWFyLWNhY2hlEpgBCglDcmVhdGVLZXkSHi5rbXMuYWRtaW4udjEuQ3JlYXRlS2V5UmVxdWVzdBofLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXNwb25zZSJKgtPkkwJEOgEqWiQ6ASoiHy9ydXN0ZnMvYWRtaW4vdjMva21zL2NyZWF0ZS1rZXkiGS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMSjgEKCExpc3RLZXlzEh0ua21zLmFkbWluLnYxLkxpc3RLZXlzUmVxdWVzdBoeLmttcy5hZG1pbi52MS5MaXN0S2V5c1Jlc3BvbnNlIkOC0+STAj1aIBIeL3J1c3Rmcy9hZG1pbi92My9rbXMvbGlzdC1rZXlzEhkvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzEqMBCgtEZXNjcmliZUtleRIgLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuRGVzY3JpYmVLZXlSZXNwb25zZSJPgtPkkwJJWiMSIS9ydXN0ZnMvYWRtaW4vdjMva21zL2Rlc2NyaWJlLWtleRIiL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy97a2V5X2lkfRKXAQoTU2NoZWR1bGVLZXlEZWxldGlvbhIoLmttcy5hZG1pbi52MS5TY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBopLmttcy5hZG1pbi52MS5TY2hlZHVsZUtleURlbGV0aW9uUmVzcG9uc2UiK4LT5JMCJToBKiogL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9kZWxldGUSmgEKEUNhbmNlbEtleURlbGV0aW9uEiYua21zLmFkbWluLnYxLkNhbmNlbEtleURlbGV0aW9uUmVxdWVzdBonLmttcy5hZG1pbi52MS5DYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlIjSC0+STAi46ASoiKS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvY2FuY2VsLWRlbGV0aW9uEpEBCg9HZW5lcmF0ZURhdGFLZXkSJC5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBolLmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXNwb25zZSIxgtPkkwIrOgEqIiYvcnVzdGZzL2FkbWluL3YzL2ttcy9nZW5lcmF0ZS1kYXRhLWtleRJvCgdEZWNyeXB0Ehwua21zLmFkbWluLnYxLkRlY3J5cHRSZXF1ZXN0Gh0ua21zLmFkbWluLnYxLkRlY3J5cHRSZXNwb25zZSIngtPkkwIhOgEqIhwvcnVzdGZzL2FkbWluL3YzL2ttcy9kZWNyeXB0EnkKCUVuYWJsZUtleRIeLmttcy5hZG1pbi52MS5FbmFibGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkVuYWJsZUtleVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvZW5hYmxlEn0KCkRpc2FibGVLZXkSHy5rbXMuYWRtaW4udjEuRGlzYWJsZUtleVJlcXVlc3QaIC5rbXMuYWRtaW4udjEuRGlzYWJsZUtleVJlc3BvbnNlIiyC0+STAiY6ASoiIS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvZGlzYWJsZRJ5CglSb3RhdGVLZXkSHi5rbXMuYWRtaW4udjEuUm90YXRlS2V5UmVxdWVzdBofLmttcy5hZG1pbi52MS5Sb3RhdGVLZXlSZXNwb25zZSIrgtPkkwIlOgEqIiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3JvdGF0ZRKmAQoUVXBkYXRlS2V5RGVzY3JpcHRpb24SKS5rbXMuYWRtaW4udjEuVXBkYXRlS2V5RGVzY3JpcHRpb25SZXF1ZXN0Gioua21zLmFkbWluLnYxLlVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2UiN4LT5JMCMToBKiIsL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy91cGRhdGUtZGVzY3JpcHRpb24SbQoGVGFnS2V5Ehsua21zLmFkbWluLnYxLlRhZ0tleVJlcXVlc3QaHC5rbXMuYWRtaW4udjEuVGFnS2V5UmVzcG9uc2UiKILT5JMCIjoBKiIdL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy90YWcSdQoIVW50YWdLZXkSHS5rbXMuYWRtaW4udjEuVW50YWdLZXlSZXF1ZXN0Gh4ua21zLmFkbWluLnYxLlVudGFnS2V5UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy91bnRhZxJvCgdFbmNyeXB0Ehwua21zLmFkbWluLnYxLkVuY3J5cHRSZXF1ZXN0Gh0ua21zLmFkbWluLnYxLkVuY3J5cHRSZXNwb25zZSIngtPkkwIhOgEqIhwvcnVzdGZzL2FkbWluL3YzL2ttcy9lbmNyeXB0EngKCVJlRW5jcnlwdBIeLmttcy5hZG1pbi52MS5SZUVuY3J5cHRSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlc3BvbnNlIiqC0+STAiQ6ASoiHy9ydXN0ZnMvYWRtaW4vdjMva21zL3JlLWVuY3J5cHQS0wEKH0dlbmVyYXRlRGF0YUtleVdpdGhvdXRQbGFpbnRleHQSNC5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QaNS5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlc3BvbnNlIkOC0+STAj06ASoiOC9ydXN0ZnMvYWRtaW4vdjMva21zL2dlbmVyYXRlLWRhdGEta2V5LXdpdGhvdXQtcGxhaW50ZXh0EnkKC1Jla2V5TWFzdGVyEiAua21zLmFkbWluLnYxLlJla2V5TWFzdGVyUmVxdWVzdBohLmttcy5hZG1pbi52MS5SZWtleU1hc3RlclJlc3BvbnNlIiWC0+STAh86ASoiGi9ydXN0ZnMvYWRtaW4vdjMva21zL3Jla2V5YgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_kms_admin_v1_types]);
 
 /**
  * ConfigureRequest carries the initial configuration.
@@ -128,11 +130,17 @@ export const ReconfigureResponseSchema: GenMessage<ReconfigureResponse> = /*@__P
   messageDesc(file_kms_admin_v1_service, 3);
 
 /**
- * StartServiceRequest is empty.
+ * StartServiceRequest may ask for a restart.
  *
  * @generated from message kms.admin.v1.StartServiceRequest
  */
 export type StartServiceRequest = Message<"kms.admin.v1.StartServiceRequest"> & {
+  /**
+   * force restarts the service when it is already running [false].
+   *
+   * @generated from field: optional bool force = 1;
+   */
+  force?: boolean | undefined;
 };
 
 /**
@@ -283,6 +291,21 @@ export type GetStatusResponse = Message<"kms.admin.v1.GetStatusResponse"> & {
    * @generated from field: kms.admin.v1.CacheStats cache_stats = 5;
    */
   cacheStats?: CacheStats | undefined;
+
+  /**
+   * backend_status is `healthy`, `unhealthy` (running, health check failed)
+   * or `error` (not running); RustFS's readiness probe polls it.
+   *
+   * @generated from field: string backend_status = 6;
+   */
+  backendStatus: string;
+
+  /**
+   * default_key_id is the configured default key, or null.
+   *
+   * @generated from field: optional string default_key_id = 7;
+   */
+  defaultKeyId?: string | undefined;
 };
 
 /**
@@ -486,6 +509,20 @@ export type CreateKeyResponse = Message<"kms.admin.v1.CreateKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 2;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 3;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
 };
 
 /**
@@ -557,6 +594,20 @@ export type ListKeysResponse = Message<"kms.admin.v1.ListKeysResponse"> & {
    * @generated from field: repeated string unreadable_key_ids = 4;
    */
   unreadableKeyIds: string[];
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 5;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 6;
+   */
+  message: string;
 };
 
 /**
@@ -599,6 +650,20 @@ export type DescribeKeyResponse = Message<"kms.admin.v1.DescribeKeyResponse"> & 
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -627,6 +692,22 @@ export type ScheduleKeyDeletionRequest = Message<"kms.admin.v1.ScheduleKeyDeleti
    * @generated from field: optional uint32 pending_window_in_days = 2;
    */
   pendingWindowInDays?: number | undefined;
+
+  /**
+   * force_immediate destroys the key now instead of scheduling it [false].
+   * Refused unless the server runs with --allow-immediate-deletion and
+   * `confirm_key_id` repeats `key_id`.
+   *
+   * @generated from field: optional bool force_immediate = 3;
+   */
+  forceImmediate?: boolean | undefined;
+
+  /**
+   * confirm_key_id must equal `key_id` when `force_immediate` is true.
+   *
+   * @generated from field: optional string confirm_key_id = 4;
+   */
+  confirmKeyId?: string | undefined;
 };
 
 /**
@@ -648,6 +729,27 @@ export type ScheduleKeyDeletionResponse = Message<"kms.admin.v1.ScheduleKeyDelet
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * deletion_date is when the key will be destroyed (`key_metadata.deletion_date`).
+   *
+   * @generated from field: google.protobuf.Timestamp deletion_date = 4;
+   */
+  deletionDate?: Timestamp | undefined;
 };
 
 /**
@@ -690,6 +792,20 @@ export type CancelKeyDeletionResponse = Message<"kms.admin.v1.CancelKeyDeletionR
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -858,6 +974,20 @@ export type EnableKeyResponse = Message<"kms.admin.v1.EnableKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -900,6 +1030,20 @@ export type DisableKeyResponse = Message<"kms.admin.v1.DisableKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -942,6 +1086,20 @@ export type RotateKeyResponse = Message<"kms.admin.v1.RotateKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -991,6 +1149,20 @@ export type UpdateKeyDescriptionResponse = Message<"kms.admin.v1.UpdateKeyDescri
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -1041,6 +1213,20 @@ export type TagKeyResponse = Message<"kms.admin.v1.TagKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -1090,6 +1276,20 @@ export type UntagKeyResponse = Message<"kms.admin.v1.UntagKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
