@@ -4,7 +4,7 @@ import type {
   ScheduleKeyDeletionRequest,
 } from "../../gen/kms/admin/v1/service_pb.js";
 import { KmsError } from "../engine/errors.js";
-import type { KeyMetadata, KmsEngine } from "../engine/types.js";
+import type { KeyMetadata, KmsEngine, StatusView } from "../engine/types.js";
 import { callerKey } from "./caller.js";
 import { connectErrorFromKms, errorCodeHeader } from "./connect-error-from-kms.js";
 import { configPatchFromMessage } from "./from-messages.js";
@@ -21,6 +21,25 @@ export type ServiceLog = (
   message: string,
   fields: { method: string; cause: unknown },
 ) => void;
+
+/**
+ * rustfsStatusFields are the status fields RustFS clients read beside the
+ * documented ones: `backend_status` once a configuration exists (RustFS's own
+ * status answers nothing before), `default_key_id` while one is configured.
+ */
+function rustfsStatusFields(status: StatusView) {
+  const defaultKeyId = status.configSummary?.defaultKeyId ?? null;
+  return {
+    backendStatusPresent:
+      status.status === "NotConfigured"
+        ? { case: undefined }
+        : { case: "backendStatus" as const, value: backendStatusOf(status) },
+    defaultKeyIdPresent:
+      defaultKeyId === null
+        ? { case: undefined }
+        : { case: "defaultKeyId" as const, value: defaultKeyId },
+  };
+}
 
 /** KmsAdminServiceOptions tune createKmsAdminService. */
 export interface KmsAdminServiceOptions {
@@ -119,8 +138,7 @@ export function createKmsAdminService(
             ? configSummaryMessage(status.configSummary)
             : undefined,
           cacheStats: status.cacheStats ?? undefined,
-          backendStatus: backendStatusOf(status),
-          defaultKeyId: status.configSummary?.defaultKeyId ?? undefined,
+          ...rustfsStatusFields(status),
         };
       }),
     getConfig: (_req, ctx) =>
