@@ -21,9 +21,11 @@ import { type RestAnswer, readRestAnswer, testCredentials } from "../helpers/sig
  *   the hex SHA-256 of the body and minio-go's signer signs `host`,
  *   `x-amz-content-sha256` and `x-amz-date` (never `user-agent`,
  *   `content-type` or `content-length`), region `us-east-1`.
- * - `sdk`: an AWS-SDK-style signer (every header, the body's hash signed).
+ * - `rc`: rc's admin client (rustfs/cli crates/s3/src/admin.rs) sets
+ *   `x-amz-content-sha256` (hex SHA-256 of the body), `host` and, with a body,
+ *   `content-type: application/json`, and aws-sigv4 signs all of them.
  */
-export type SigningStyle = "rustfs-e2e" | "awscurl" | "aws4fetch" | "madmin" | "sdk";
+export type SigningStyle = "rustfs-e2e" | "awscurl" | "aws4fetch" | "madmin" | "rc";
 
 /** ClientRequest is one request as a client sends it. */
 export interface ClientRequest {
@@ -75,8 +77,9 @@ export async function sendAs(
       headers["x-amz-content-sha256"] = sha256Hex(body ?? "");
       headers["user-agent"] = "MinIO (linux; amd64) madmin-go/0.0.1";
       break;
-    case "sdk":
-      if (body !== undefined) headers["content-type"] = "application/json";
+    case "rc":
+      headers["x-amz-content-sha256"] = sha256Hex(body ?? "");
+      if (body !== undefined && body !== "") headers["content-type"] = "application/json";
       break;
   }
   const query: Record<string, string | string[]> = {};
