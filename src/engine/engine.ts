@@ -249,14 +249,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         };
       }),
 
-    start: (options) =>
+    start: (startOptions) =>
       lifecycleOp("start", async () => {
         const current = config;
         // RustFS clients match on "no configuration provided".
         if (current === null) throw new KmsError("NOT_CONFIGURED", NOT_CONFIGURED_START);
         // A runtime whose last health check failed may be restarted in place;
         // `force` restarts a healthy one too (the old runtime retires on publish).
-        if (runtime?.healthy && options?.force !== true) {
+        if (runtime?.healthy && startOptions?.force !== true) {
           throw new KmsError("ALREADY_RUNNING", "KMS already running");
         }
         const restarting = runtime !== null;
