@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { exceedsJsonDepth, maxJsonDepth } from "./json-depth.js";
 import { decodeQueryComponent } from "./percent-encoding.js";
 import type { RestRequest, RestResponse, RestTranscoder } from "./rest-transcoder.js";
 import { restErrorResponse } from "./rest-transcoder.js";
@@ -15,6 +16,8 @@ const MINIO_KMS = "/minio/kms/v1";
 const LIST_PAGE = 1000;
 /** MAX_LISTED bounds MinIO's unpaged key list: madmin has no way to ask for a next page. */
 export const MAX_LISTED = 10_000;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** The encryption context of key/status's test value, so its blob is useless elsewhere. */
 const STATUS_CONTEXT = { "kms-gateway": "key-status" };
 
@@ -101,8 +104,15 @@ export function createLegacyRoutes(options: LegacyRoutesOptions): RestTranscoder
     if (name === null) {
       return rest.handle(delegate(req, `${ADMIN}/kms/keys`));
     }
-    const text = new TextDecoder().decode(req.body).trim();
+    let text: string;
+    try {
+      text = utf8.decode(req.body).trim();
+    } catch {
+      return invalid("invalid JSON");
+    }
     let body: Record<string, unknown> = {};
+    // Bounded before parsing, as the transcoder bounds every body it parses.
+    if (exceedsJsonDepth(text)) return invalid(`JSON nests deeper than ${maxJsonDepth} levels`);
     if (text !== "") {
       const parsed = parseJson(text);
       if (parsed === undefined) return invalid("invalid JSON");

@@ -76,7 +76,7 @@ describe("createLegacyRoutes", () => {
 
   it("refuses a key/create body that is not a JSON object, without calling CreateKey", async () => {
     const { send, calls } = setup();
-    for (const body of ["[1]", "{oops"]) {
+    for (const body of ["[1]", "{oops", `{"Tags":${"[".repeat(200)}${"]".repeat(200)}}`]) {
       const res = await send("POST", "/minio/kms/v1/key/create?key-id=a", body);
       expect(res.status).toBe(400);
       expect(res.json).toMatchObject({ code: "InvalidRequest" });
