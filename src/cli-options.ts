@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parseCorsOrigin } from "./rest/cors.js";
 
 /** CliOptions is the gateway's start-up configuration, from flags and environment. */
 export interface CliOptions {
@@ -21,6 +22,10 @@ export interface CliOptions {
   bodyTimeoutMs: number;
   /** Bytes buffered at once for requests whose signature is not yet verified. */
   preauthBodyBudget: number;
+  /** Origins whose browser consoles may call the admin API (CORS); empty = CORS off. */
+  corsOrigins: string[];
+  /** Whether key deletion may be immediate (`force_immediate` with `confirm_key_id`). */
+  allowImmediateDeletion: boolean;
   help: boolean;
 }
 
@@ -50,6 +55,11 @@ Options (each also read from the environment variable in brackets; flags win):
   --preauth-body-budget BYTES
                         bytes buffered at once for bodies not yet authenticated, else 503
                         [KMS_GATEWAY_PREAUTH_BODY_BUDGET] (default 16777216)
+  --cors-origin ORIGIN  let a browser console on ORIGIN (e.g. https://console.example.com)
+                        call the admin API; repeatable (default: CORS off)
+  --allow-immediate-deletion
+                        honour force_immediate key deletion when confirm_key_id repeats
+                        the key id (default: refused with 400)
   -h, --help            show this text
 
 First-start configuration (ignored once a configuration is stored):
@@ -76,6 +86,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "drain-timeout-ms": { type: "string" },
       "body-timeout-ms": { type: "string" },
       "preauth-body-budget": { type: "string" },
+      "cors-origin": { type: "string", multiple: true },
+      "allow-immediate-deletion": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -121,6 +133,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       values["preauth-body-budget"] ?? nonEmpty(env.KMS_GATEWAY_PREAUTH_BODY_BUDGET),
       { fallback: 16 * 1024 * 1024, min: 0, max: Number.MAX_SAFE_INTEGER },
     ),
+    corsOrigins: (values["cors-origin"] ?? []).map(parseCorsOrigin),
+    allowImmediateDeletion: values["allow-immediate-deletion"] ?? false,
     help: values.help ?? false,
   };
 }

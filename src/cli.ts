@@ -61,6 +61,8 @@ async function serve(argv: string[]): Promise<void> {
     // How long close() lets requests run; shutdown() below exits once it is
     // past (and a moment to close files), whatever the gateway does.
     drainTimeoutMs: options.drainTimeoutMs,
+    corsOrigins: options.corsOrigins,
+    allowImmediateDeletion: options.allowImmediateDeletion,
   });
   // Bound before the first-start configuration writes the state file: a port
   // in use must leave no trace behind.

@@ -14,6 +14,29 @@ describe("parseCliOptions", () => {
     });
   });
 
+  it("keeps CORS and immediate deletion off unless asked; --cors-origin repeats", () => {
+    expect(parseCliOptions([], {})).toMatchObject({
+      corsOrigins: [],
+      allowImmediateDeletion: false,
+    });
+    expect(
+      parseCliOptions(
+        [
+          "--cors-origin",
+          "https://console.example.com",
+          "--cors-origin",
+          "http://localhost:9001",
+          "--allow-immediate-deletion",
+        ],
+        {},
+      ),
+    ).toMatchObject({
+      corsOrigins: ["https://console.example.com", "http://localhost:9001"],
+      allowImmediateDeletion: true,
+    });
+    expect(() => parseCliOptions(["--cors-origin", "*"], {})).toThrow(/--cors-origin/);
+  });
+
   it("reads the environment, and flags win over it", () => {
     const env = {
       KMS_GATEWAY_ADDRESS: "0.0.0.0:9100",

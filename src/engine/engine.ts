@@ -5,6 +5,7 @@ import * as cryptoOps from "./crypto-operations.js";
 import { withDeadline } from "./deadline.js";
 import { KmsError } from "./errors.js";
 import { describeFailure, type EngineLog, toKmsError } from "./guard-backend.js";
+import { parseKeyId } from "./key-id.js";
 import * as lifecycleOps from "./key-lifecycle-operations.js";
 import * as keys from "./key-operations.js";
 import {
@@ -13,7 +14,7 @@ import {
   type SecretFileReader,
 } from "./master-key.js";
 import { createMutex } from "./mutex.js";
-import { resolveConfig } from "./resolve-config.js";
+import { requireMasterKeySource, resolveConfig } from "./resolve-config.js";
 import { openRuntime, type Runtime } from "./runtime.js";
 import type {
   BackendType,
@@ -59,6 +60,7 @@ export interface Engine extends KmsEngine {
 }
 
 const NOT_RUNNING_MESSAGE = "KMS is not running";
+const NOT_CONFIGURED_START = "KMS is not configured: no configuration provided";
 /** Says what to do instead: the seed's "KMS already running" alone left callers guessing. */
 const CONFIGURE_WHILE_RUNNING =
   "KMS already running: use reconfigure to change the running configuration (or stop first)";
@@ -216,9 +218,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   }
 
   const engine: Engine = {
-    configure: (patch: KmsConfigPatch) =>
+    configure: (patch: KmsConfigPatch, configureOptions) =>
       lifecycleOp("configure", async () => {
         if (runtime !== null) throw new KmsError("ALREADY_RUNNING", CONFIGURE_WHILE_RUNNING);
+        if (configureOptions?.requireMasterKey) requireMasterKeySource(patch);
         const next = resolveConfig(patch, null, options.defaultKeyDir);
         await storeStopped(next);
         log("info", "KMS configured", { backendType: next.backend.backendType });
@@ -249,12 +252,17 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         };
       }),
 
-    start: () =>
+    start: (startOptions) =>
       lifecycleOp("start", async () => {
         const current = config;
-        if (current === null) throw new KmsError("NOT_CONFIGURED", "KMS is not configured");
-        // A runtime whose last health check failed may be restarted in place.
-        if (runtime?.healthy) throw new KmsError("ALREADY_RUNNING", "KMS already running");
+        // RustFS clients match on "no configuration provided".
+        if (current === null) throw new KmsError("NOT_CONFIGURED", NOT_CONFIGURED_START);
+        // A runtime whose last health check failed may be restarted in place;
+        // `force` restarts a healthy one too (the old runtime retires on publish).
+        if (runtime?.healthy && startOptions?.force !== true) {
+          throw new KmsError("ALREADY_RUNNING", "KMS already running");
+        }
+        const restarting = runtime !== null;
         let candidate: Runtime;
         try {
           await persistGeneratedKeyFor(current, current, runtime !== null);
@@ -266,8 +274,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           throw error;
         }
         await publish(candidate);
-        log("info", "KMS started", { backendType: current.backend.backendType });
-        return { success: true, message: "KMS service started successfully", status: "Running" };
+        log("info", restarting ? "KMS restarted" : "KMS started", {
+          backendType: current.backend.backendType,
+        });
+        const message = restarting
+          ? "KMS service restarted successfully"
+          : "KMS service started successfully";
+        return { success: true, message, status: "Running" };
       }),
 
     stop: () =>
@@ -365,6 +378,21 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     describeKey: (keyId) => withKeys("describeKey", (ctx) => keys.describeKey(ctx, keyId)),
     scheduleKeyDeletion: (keyId, days) =>
       withKeys("scheduleKeyDeletion", (ctx) => keys.scheduleKeyDeletion(ctx, keyId, days)),
+    destroyKeyNow: (keyId) =>
+      withKeys("destroyKeyNow", async (ctx) => {
+        const id = parseKeyId(keyId);
+        // Due now, then destroyed the way the sweep destroys an expired key, so
+        // a crash in between leaves a key the next sweep destroys.
+        const due = await ctx.store.update(id, (current) => ({
+          ...current,
+          keyState: "PendingDeletion",
+          stateBeforeDeletion:
+            current.keyState === "PendingDeletion" ? current.stateBeforeDeletion : current.keyState,
+          deletionDate: ctx.now(),
+        }));
+        await ctx.store.destroyIfDue(id);
+        return keys.toKeyMetadata(due);
+      }),
     cancelKeyDeletion: (keyId) =>
       withKeys("cancelKeyDeletion", (ctx) => keys.cancelKeyDeletion(ctx, keyId)),
     generateDataKey: (input) =>

@@ -107,7 +107,13 @@ export async function listKeys(ctx: KeyContext, input: ListKeysInput): Promise<K
     // A key can vanish between list and load (destroyed meanwhile): skip it.
     keys: keys
       .filter((key): key is StoredKey => key !== null)
-      .map((key) => ({ keyId: key.keyId, description: key.description, keyState: key.keyState })),
+      .map((key) => ({
+        keyId: key.keyId,
+        description: key.description,
+        keyState: key.keyState,
+        tags: key.tags,
+        creationDate: key.creationDate,
+      })),
     truncated: page.more && last !== undefined,
     nextMarker: page.more && last !== undefined ? last : null,
     // The workers finish in any order; the page's ids are ascending, so these are too.

@@ -30,6 +30,7 @@ const LOCAL_FIELDS = [
   ["masterKey", "master_key"],
   ["masterKeyFile", "master_key_file"],
   ["masterKeyEnv", "master_key_env"],
+  ["filePermissions", "file_permissions"],
 ] as const;
 const VAULT_FIELDS = [
   ["address", "address"],
@@ -89,6 +90,9 @@ export function resolveConfig(
   const type = requested ?? base?.backend.backendType;
   if (type === undefined) throw invalid("backend_type is required");
   const previous = base?.backend.backendType === type ? base.backend : null;
+  // Checked, never stored: RustFS clients send it, and key files are always 0600.
+  parseFilePermissions(patch.filePermissions);
+  parseBoolean(patch.allowInsecureDevDefaults, "allow_insecure_dev_defaults");
   const backend =
     type === "local"
       ? resolveLocal(patch, previous as LocalBackendConfig | null, defaultKeyDir)
@@ -105,6 +109,44 @@ export function resolveConfig(
     timeoutSeconds: mergeInteger(patch, base, "timeoutSeconds", "timeout_seconds"),
     retryAttempts: mergeInteger(patch, base, "retryAttempts", "retry_attempts"),
   };
+}
+
+/**
+ * requireMasterKeySource refuses a local configuration without a master key
+ * source unless it says `allow_insecure_dev_defaults: true`, as RustFS refuses
+ * one over its admin API: the generated development key (kept in the state
+ * file) must be asked for, not fallen into. Configure over the API applies it;
+ * `npm start`'s own first-start default does not.
+ */
+export function requireMasterKeySource(patch: KmsConfigPatch): void {
+  if (patch.backendType == null || parseBackendType(patch.backendType) !== "local") return;
+  if (patch.masterKey != null || patch.masterKeyFile != null || patch.masterKeyEnv != null) return;
+  if (parseBoolean(patch.allowInsecureDevDefaults, "allow_insecure_dev_defaults") === true) return;
+  throw invalid(
+    "the local backend requires a master key (or allow_insecure_dev_defaults): " +
+      "give master_key, master_key_file or master_key_env",
+  );
+}
+
+/** OWNER_ONLY_MODE_BITS are the permission bits an owner-only mode may have (0700). */
+const OWNER_ONLY_MODE_BITS = 0o700;
+
+/**
+ * parseFilePermissions checks RustFS's `file_permissions`: an integer mode with
+ * no group, other or special bits (e.g. 384 = 0600). Key files are always
+ * written 0600 whatever it says, so anything looser is refused, not ignored.
+ */
+function parseFilePermissions(value: unknown): void {
+  if (value == null) return;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw invalid("file_permissions must be an integer file mode, e.g. 384 (0600)");
+  }
+  if ((value & ~OWNER_ONLY_MODE_BITS) !== 0) {
+    throw invalid(
+      "file_permissions must be owner-only (no group or other bits), e.g. 384 (0600); " +
+        "key files are always written 0600",
+    );
+  }
 }
 
 /** parseBackendType maps the seed's and RustFS's spellings of `backend_type` to a BackendType. */

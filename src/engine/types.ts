@@ -48,6 +48,10 @@ export interface KmsConfigPatch {
   maxCachedKeys?: number;
   timeoutSeconds?: number;
   retryAttempts?: number;
+  /** RustFS's file mode for key files: checked (owner-only), never stored. */
+  filePermissions?: number;
+  /** Lets an API configuration of the local backend go without a master key. */
+  allowInsecureDevDefaults?: boolean;
 }
 
 /** LocalBackendConfig is the resolved configuration of the local backend. */
@@ -188,7 +192,13 @@ export interface ListKeysInput {
 
 /** KeyListPage is one page of a key listing. */
 export interface KeyListPage {
-  keys: { keyId: string; description: string | null; keyState: KeyState }[];
+  keys: {
+    keyId: string;
+    description: string | null;
+    keyState: KeyState;
+    tags: Record<string, string>;
+    creationDate: Date;
+  }[];
   truncated: boolean;
   nextMarker: string | null;
   /** Ids on this page whose stored record could not be read; left out of `keys`. */
@@ -259,9 +269,17 @@ export interface ReEncrypted extends WrappedData {
  * the key operations (contract §6). Every method rejects only with KmsError.
  */
 export interface KmsEngine {
-  configure(patch: KmsConfigPatch): Promise<LifecycleResult>;
+  /**
+   * configure stores a first configuration; with `requireMasterKey` (API
+   * callers) a local one needs a master key source (see requireMasterKeySource).
+   */
+  configure(
+    patch: KmsConfigPatch,
+    options?: { requireMasterKey?: boolean },
+  ): Promise<LifecycleResult>;
   reconfigure(patch: KmsConfigPatch): Promise<LifecycleResult>;
-  start(): Promise<LifecycleResult>;
+  /** start starts the configured backend; `force` restarts it when already running. */
+  start(options?: { force?: boolean }): Promise<LifecycleResult>;
   stop(): Promise<LifecycleResult>;
   status(): Promise<StatusView>;
   config(): ConfigView;
@@ -274,6 +292,11 @@ export interface KmsEngine {
   describeKey(keyId: string): Promise<KeyMetadata>;
   scheduleKeyDeletion(keyId: string, pendingWindowInDays?: number): Promise<KeyMetadata>;
   cancelKeyDeletion(keyId: string): Promise<KeyMetadata>;
+  /**
+   * destroyKeyNow destroys a key's material at once (an immediate deletion the
+   * caller has already authorised) and returns its last metadata.
+   */
+  destroyKeyNow(keyId: string): Promise<KeyMetadata>;
   generateDataKey(input: GenerateDataKeyInput): Promise<DataKey>;
   decrypt(input: DecryptInput): Promise<DecryptedKey>;
 

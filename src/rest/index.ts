@@ -1,5 +1,9 @@
 // The REST transcoder's public surface, for the server's composition root.
+
+export type { Cors } from "./cors.js";
+export { createCors, parseCorsOrigin } from "./cors.js";
 export { restErrorCodeHeader, restErrorCodes } from "./error-body.js";
+export { createLegacyRoutes } from "./legacy-routes.js";
 export type {
   RestRequest,
   RestResponse,

@@ -12,7 +12,12 @@ import {
 } from "@connectrpc/connect-node";
 import type { CredentialStore } from "../auth/credential-store.js";
 import { checkBodySha256, verifySigV4Headers } from "../auth/verify-sigv4.js";
-import { type RestResponse, type RestTranscoder, restErrorResponse } from "../rest/index.js";
+import {
+  type Cors,
+  type RestResponse,
+  type RestTranscoder,
+  restErrorResponse,
+} from "../rest/index.js";
 import { type Caller, callerKey } from "../service/caller.js";
 import type { AccessEntry, AccessLog, AccessProtocol } from "./access-log.js";
 import { lingerOnClose } from "./linger-close.js";
@@ -61,6 +66,8 @@ export interface EdgeOptions {
   preauthBudget: PreauthBudget;
   /** Serves unary calls with a whole body on a lean path; what it declines goes to `rpcHandlers`. */
   unaryRpc?: UnaryRpcServer;
+  /** The CORS policy of the REST admin paths (--cors-origin); none when absent. */
+  cors?: Cors;
 }
 
 /** Exchange is one request in flight, with what the access log will say about it. */
@@ -241,6 +248,8 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       return;
     }
     ex.protocol = "rest";
+    // A browser's preflight is unsigned, so CORS answers it before authentication.
+    if (options.cors?.apply(req.method ?? "GET", req.headers, res)) return;
     // Authentication comes first: an unauthenticated caller learns nothing
     // about its input or about which keys exist.
     const admission = await authenticate(ex);

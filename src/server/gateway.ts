@@ -11,7 +11,7 @@ import { readSecretFile } from "../backends/local/read-secret-file.js";
 import { createVaultBackendFactory } from "../backends/vault/vault-backend-factory.js";
 import { createEngine } from "../engine/engine.js";
 import type { KmsEngine } from "../engine/types.js";
-import { createRestTranscoder } from "../rest/index.js";
+import { createCors, createLegacyRoutes, createRestTranscoder } from "../rest/index.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
 import { createAccessLog } from "./access-log.js";
 import { createEdge } from "./edge.js";
@@ -48,6 +48,10 @@ export interface GatewayOptions {
    * conformance test and the benchmark compare the two.
    */
   unaryRpc?: "lean" | "connect";
+  /** Origins whose browser consoles may call the REST admin API (CORS); none by default. */
+  corsOrigins?: readonly string[];
+  /** Lets key deletion with `force_immediate` (and `confirm_key_id`) destroy a key at once. */
+  allowImmediateDeletion?: boolean;
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -61,6 +65,9 @@ export interface Gateway {
    */
   close(): Promise<void>;
 }
+
+/** GATEWAY_VERSION is what MinIO's `GET /minio/kms/v1/version` reports. */
+const GATEWAY_VERSION = "kms-gateway 0.1.0";
 
 /** restPathAliases lets MinIO clients use their admin prefix for the same routes. */
 const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
@@ -80,7 +87,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     readSecretFile,
     log,
   });
-  const implementation = createKmsAdminService(engine, { log });
+  const implementation = createKmsAdminService(engine, {
+    log,
+    allowImmediateDeletion: options.allowImmediateDeletion,
+  });
 
   const reflection = createReflectionServices([
     file_kms_admin_v1_service,
@@ -121,18 +131,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const edge = createEdge({
     rpcHandlers: router.handlers,
     publicServices: new Set([...reflection, health].map(([service]) => service.typeName)),
-    rest: createRestTranscoder({
-      service: KmsAdminService,
-      implementation,
-      pathAliases: restPathAliases,
-      // The service already logs the cause of its internal errors and answers
-      // the rest on purpose; only an error that is not a ConnectError is news.
-      onError: (err, method) => {
-        if (!(err instanceof ConnectError)) {
-          log("error", "request failed", { method: method.name, cause: err });
-        }
-      },
+    // MinIO- and RustFS-era routes the proto's grammar cannot express wrap the transcoder.
+    rest: createLegacyRoutes({
+      version: GATEWAY_VERSION,
+      rest: createRestTranscoder({
+        service: KmsAdminService,
+        implementation,
+        pathAliases: restPathAliases,
+        // The service already logs the cause of its internal errors and answers
+        // the rest on purpose; only an error that is not a ConnectError is news.
+        onError: (err, method) => {
+          if (!(err instanceof ConnectError)) {
+            log("error", "request failed", { method: method.name, cause: err });
+          }
+        },
+      }),
     }),
+    cors: options.corsOrigins?.length ? createCors(options.corsOrigins) : undefined,
     credentials: options.credentials,
     log,
     accessLog,

@@ -5,7 +5,13 @@ import type {
   KeyListEntrySchema,
   KeyMetadataSchema,
 } from "../../gen/kms/admin/v1/types_pb.js";
-import type { ConfigSummary, KeyListPage, KeyMetadata } from "../engine/types.js";
+import type {
+  ConfigSummary,
+  KeyListPage,
+  KeyMetadata,
+  KeyState,
+  StatusView,
+} from "../engine/types.js";
 
 /** keyMetadataMessage converts the engine's key metadata to its message; `enabled` is derived. */
 export function keyMetadataMessage(meta: KeyMetadata): MessageInitShape<typeof KeyMetadataSchema> {
@@ -25,7 +31,21 @@ export function keyMetadataMessage(meta: KeyMetadata): MessageInitShape<typeof K
   };
 }
 
-/** keyListEntryMessages converts a page of keys to list entries. */
+/**
+ * RUSTFS_KEY_STATUS spells a key state as RustFS's list entries do (`status`),
+ * which its e2e suite and console read beside our `key_state`.
+ */
+const RUSTFS_KEY_STATUS: Readonly<Record<KeyState, string>> = {
+  Enabled: "Active",
+  Disabled: "Disabled",
+  PendingDeletion: "PendingDeletion",
+};
+
+/**
+ * keyListEntryMessages converts a page of keys to list entries: the documented
+ * `key_id`, `description`, `key_state`, plus the fields RustFS clients read
+ * (`status` in RustFS's spelling; `algorithm` and `usage` in ours).
+ */
 export function keyListEntryMessages(
   page: KeyListPage,
 ): MessageInitShape<typeof KeyListEntrySchema>[] {
@@ -33,7 +53,22 @@ export function keyListEntryMessages(
     keyId: key.keyId,
     description: key.description ?? undefined,
     keyState: key.keyState,
+    status: RUSTFS_KEY_STATUS[key.keyState],
+    tags: key.tags,
+    algorithm: "AES_256",
+    usage: "ENCRYPT_DECRYPT",
+    createdAt: timestampFromDate(key.creationDate),
   }));
+}
+
+/**
+ * backendStatusOf is the `backend_status` RustFS's readiness probe polls:
+ * `healthy` while running with a healthy backend, `error` when the service is
+ * in Error (a failed start or health check), `unhealthy` while not running.
+ */
+export function backendStatusOf(status: StatusView): "healthy" | "unhealthy" | "error" {
+  if (status.status === "Running" && status.healthy) return "healthy";
+  return status.status === "Error" ? "error" : "unhealthy";
 }
 
 /** configSummaryMessage converts the engine's configuration summary to its message. */

@@ -104,7 +104,13 @@ describe("listKeys", () => {
     await createKeys(f, ids);
     const page = await f.engine.listKeys({});
     expect(page.keys.map((k) => k.keyId)).toEqual(sorted);
-    expect(page.keys[0]).toEqual({ keyId: sorted[0], description: null, keyState: "Enabled" });
+    expect(page.keys[0]).toEqual({
+      keyId: sorted[0],
+      description: null,
+      keyState: "Enabled",
+      tags: { name: sorted[0] },
+      creationDate: f.now,
+    });
     expect(page).toMatchObject({ truncated: false, nextMarker: null });
   });
 

@@ -24,6 +24,24 @@ describe("shapeMismatches", () => {
     );
   });
 
+  it("allows the contract's additive fields at their paths only", () => {
+    const list = { keys: [{ key_id: "k" }], truncated: false };
+    const answer = {
+      keys: [{ key_id: "k", status: "Active", usage: "ENCRYPT_DECRYPT" }],
+      truncated: false,
+      success: true,
+      message: "ok",
+    };
+    expect(shapeMismatches(answer, list)).toEqual([]);
+    expect(shapeMismatches({ ...answer, keys: [{ key_id: "k", algo: "x" }] }, list)).toEqual([
+      "keys[].algo: not in the documented example",
+    ]);
+    // A documented field is still checked, additive names or not.
+    expect(shapeMismatches({ status: 1 }, { status: "Running" })).toEqual([
+      "status: expected string, got number",
+    ]);
+  });
+
   it("allows extra keys only where told", () => {
     expect(shapeMismatches({ ...example, h: 0, c: { d: 1, z: 2 } }, example, ["h", "c.z"])).toEqual(
       [],

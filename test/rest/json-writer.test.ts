@@ -146,12 +146,29 @@ describe("writeRestJson", () => {
           key_id: "fa5bac0e-2a2c-4f9a-a09d-2f5b8a59ed85",
           description: "project-alpha",
           key_state: "Enabled",
+          // The additive fields RustFS clients read (issue 10), unset here.
+          status: "",
+          tags: {},
+          algorithm: "",
+          usage: "",
+          created_at: null,
         },
-        { key_id: "b", description: null, key_state: "Disabled" },
+        {
+          key_id: "b",
+          description: null,
+          key_state: "Disabled",
+          status: "",
+          tags: {},
+          algorithm: "",
+          usage: "",
+          created_at: null,
+        },
       ],
       truncated: false,
       next_marker: null,
       unreadable_key_ids: [],
+      success: false,
+      message: "",
     });
   });
 
@@ -183,6 +200,8 @@ describe("writeRestJson", () => {
         key_version: 0,
         rotation_date: null,
       },
+      success: false,
+      message: "",
     });
   });
 
@@ -191,7 +210,7 @@ describe("writeRestJson", () => {
       CreateKeyResponseSchema,
       create(CreateKeyResponseSchema, { keyId: "k" }),
     );
-    expect(json).toStrictEqual({ key_id: "k", key_metadata: null });
+    expect(json).toStrictEqual({ key_id: "k", key_metadata: null, success: false, message: "" });
   });
 
   it("writes bytes as standard base64 with padding", () => {

@@ -284,10 +284,23 @@ describe("createRestTranscoder: request decoding", () => {
     expect(res.status).toBe(200);
     expect(calls[0]?.request).toMatchObject({ limit: 50, marker: "abc-def" });
     expect(res.json).toStrictEqual({
-      keys: [{ key_id: "k1", description: null, key_state: "Enabled" }],
+      keys: [
+        {
+          key_id: "k1",
+          description: null,
+          key_state: "Enabled",
+          status: "",
+          tags: {},
+          algorithm: "",
+          usage: "",
+          created_at: null,
+        },
+      ],
       truncated: false,
       next_marker: null,
       unreadable_key_ids: [],
+      success: false,
+      message: "",
     });
     await send("GET", `${P}/keys`);
     expect(calls[1]?.request).not.toHaveProperty("limit");
@@ -437,9 +450,9 @@ describe("createRestTranscoder: 404, 405, handles()", () => {
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("DELETE, GET");
     expect(res.json).toMatchObject({ code: "MethodNotAllowed" });
-    const status = await send("POST", `${P}/status`);
+    const status = await send("PUT", `${P}/status`);
     expect(status.status).toBe(405);
-    expect(status.headers.get("allow")).toBe("GET");
+    expect(status.headers.get("allow")).toBe("GET, POST");
     expect(calls).toHaveLength(0);
   });
 

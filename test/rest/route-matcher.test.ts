@@ -67,7 +67,7 @@ describe("createRouteMatcher on KmsAdminService", () => {
   it("answers 405 with every method the path allows", () => {
     expect(matcher.match("PUT", `${p}/status`)).toEqual({
       kind: "method-not-allowed",
-      allow: ["GET"],
+      allow: ["GET", "POST"],
     });
     expect(matcher.match("PUT", `${p}/keys/delete`)).toEqual({
       kind: "method-not-allowed",

@@ -134,7 +134,17 @@ describe("reflection protocol details", () => {
     const file = res.messageResponse.value.fileDescriptorProto.map((b) =>
       fromBinary(FileDescriptorProtoSchema, b),
     );
-    const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: file.reverse() }));
+    // The server sends each file once, in no promised order: a client orders them
+    // so that every dependency comes before the files that import it.
+    const ordered: typeof file = [];
+    while (ordered.length < file.length) {
+      const ready = file.filter(
+        (f) => !ordered.includes(f) && f.dependency.every((d) => ordered.some((o) => o.name === d)),
+      );
+      if (ready.length === 0) throw new Error("a dependency was not sent");
+      ordered.push(...ready);
+    }
+    const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
     const service = registry.getService("kms.admin.v1.KmsAdminService");
     expect(service?.methods.map((m) => m.name)).toEqual(KmsAdminService.methods.map((m) => m.name));
     expect(registry.getMessage("kms.admin.v1.KeyMetadata")?.fields.length).toBeGreaterThan(0);

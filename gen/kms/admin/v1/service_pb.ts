@@ -5,6 +5,8 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ConfigSummary, KeyListEntry, KeyMetadata, KmsConfig } from "./types_pb.js";
 import { file_kms_admin_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kms/admin/v1/service.proto.
  */
 export const file_kms_admin_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIVChNTdGFydFNlcnZpY2VSZXF1ZXN0IkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IsQBChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSACIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Ei0KC2NhY2hlX3N0YXRzGAUgASgLMhgua21zLmFkbWluLnYxLkNhY2hlU3RhdHNCDwoNX2JhY2tlbmRfdHlwZSJOCgpDYWNoZVN0YXRzEgwKBGhpdHMYASABKAESDgoGbWlzc2VzGAIgASgBEhEKCWV2aWN0aW9ucxgDIAEoARIPCgdlbnRyaWVzGAQgASgNIhIKEEdldENvbmZpZ1JlcXVlc3QirwEKEUdldENvbmZpZ1Jlc3BvbnNlEhQKB2JhY2tlbmQYASABKAlIAIgBARIVCg1jYWNoZV9lbmFibGVkGAIgASgIEhYKDmNhY2hlX21heF9rZXlzGAMgASgNEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgNEhsKDmRlZmF1bHRfa2V5X2lkGAUgASgJSAGIAQFCCgoIX2JhY2tlbmRCEQoPX2RlZmF1bHRfa2V5X2lkIhMKEUNsZWFyQ2FjaGVSZXF1ZXN0IhQKEkNsZWFyQ2FjaGVSZXNwb25zZSLkAQoQQ3JlYXRlS2V5UmVxdWVzdBIgCglrZXlfdXNhZ2UYASABKAlIAFIIS2V5VXNhZ2WIAQESJQoLZGVzY3JpcHRpb24YAiABKAlIAVILRGVzY3JpcHRpb26IAQESPAoEdGFncxgDIAMoCzIoLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0LlRhZ3NFbnRyeVIEVGFncxorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfa2V5X3VzYWdlQg4KDF9kZXNjcmlwdGlvbiJUChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSLwoMa2V5X21ldGFkYXRhGAIgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIk8KD0xpc3RLZXlzUmVxdWVzdBISCgVsaW1pdBgBIAEoDUgAiAEBEhMKBm1hcmtlchgCIAEoCUgBiAEBQggKBl9saW1pdEIJCgdfbWFya2VyIpUBChBMaXN0S2V5c1Jlc3BvbnNlEigKBGtleXMYASADKAsyGi5rbXMuYWRtaW4udjEuS2V5TGlzdEVudHJ5EhEKCXRydW5jYXRlZBgCIAEoCBIYCgtuZXh0X21hcmtlchgDIAEoCUgAiAEBEhoKEnVucmVhZGFibGVfa2V5X2lkcxgEIAMoCUIOCgxfbmV4dF9tYXJrZXIiJAoSRGVzY3JpYmVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJGChNEZXNjcmliZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJsChpTY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSIwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDUgAiAEBQhkKF19wZW5kaW5nX3dpbmRvd19pbl9kYXlzIk4KG1NjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGEiKgoYQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJMChlDYW5jZWxLZXlEZWxldGlvblJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSLvAQoWR2VuZXJhdGVEYXRhS2V5UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBElcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzI7Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWRCCwoJX2tleV9zcGVjIlkKF0dlbmVyYXRlRGF0YUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1wbGFpbnRleHRfa2V5GAIgASgMEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCK0AQoORGVjcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMEk8KEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzIzLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4Cg9EZWNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwiIgoQRW5hYmxlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkiRAoRRW5hYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIiMKEURpc2FibGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJFChJEaXNhYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIiIKEFJvdGF0ZUtleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJIkQKEVJvdGF0ZUtleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSJXChtVcGRhdGVLZXlEZXNjcmlwdGlvblJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEhgKC2Rlc2NyaXB0aW9uGAIgASgJSACIAQFCDgoMX2Rlc2NyaXB0aW9uIk8KHFVwZGF0ZUtleURlc2NyaXB0aW9uUmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIoEBCg1UYWdLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIzCgR0YWdzGAIgAygLMiUua21zLmFkbWluLnYxLlRhZ0tleVJlcXVlc3QuVGFnc0VudHJ5GisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKDlRhZ0tleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YSIzCg9VbnRhZ0tleVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEhAKCHRhZ19rZXlzGAIgAygJIkMKEFVudGFnS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhIs4BCg5FbmNyeXB0UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIRCglwbGFpbnRleHQYAiABKAwSTwoSZW5jcnlwdGlvbl9jb250ZXh0GAMgAygLMjMua21zLmFkbWluLnYxLkVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19rZXlfaWQiOgoPRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwinwMKEFJlRW5jcnlwdFJlcXVlc3QSFwoPY2lwaGVydGV4dF9ibG9iGAEgASgMElEKEmVuY3J5cHRpb25fY29udGV4dBgCIAMoCzI1Lmttcy5hZG1pbi52MS5SZUVuY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkSHwoSZGVzdGluYXRpb25fa2V5X2lkGAMgASgJSACIAQESaAoeZGVzdGluYXRpb25fZW5jcnlwdGlvbl9jb250ZXh0GAQgAygLMkAua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlcXVlc3QuRGVzdGluYXRpb25FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpDCiFEZXN0aW5hdGlvbkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIVChNfZGVzdGluYXRpb25fa2V5X2lkIlMKEVJlRW5jcnlwdFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIVCg1zb3VyY2Vfa2V5X2lkGAIgASgJEhcKD2NpcGhlcnRleHRfYmxvYhgDIAEoDCKPAgomR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QSEwoGa2V5X2lkGAEgASgJSACIAQESFQoIa2V5X3NwZWMYAiABKAlIAYgBARJnChJlbmNyeXB0aW9uX2NvbnRleHQYAyADKAsySy5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlcXVlc3QuRW5jcnlwdGlvbkNvbnRleHRFbnRyeRo4ChZFbmNyeXB0aW9uQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHX2tleV9pZEILCglfa2V5X3NwZWMiUgonR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dFJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9jaXBoZXJ0ZXh0X2Jsb2IYAiABKAwingEKElJla2V5TWFzdGVyUmVxdWVzdBIXCgptYXN0ZXJfa2V5GAEgASgJSACIAQESHAoPbWFzdGVyX2tleV9maWxlGAIgASgJSAGIAQESGwoObWFzdGVyX2tleV9lbnYYAyABKAlIAogBAUINCgtfbWFzdGVyX2tleUISChBfbWFzdGVyX2tleV9maWxlQhEKD19tYXN0ZXJfa2V5X2VudiJeChNSZWtleU1hc3RlclJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkSFQoNa2V5c19yZXNlYWxlZBgEIAEoDTL4GAoPS21zQWRtaW5TZXJ2aWNlEnwKCUNvbmZpZ3VyZRIeLmttcy5hZG1pbi52MS5Db25maWd1cmVSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNvbmZpZ3VyZVJlc3BvbnNlIi6C0+STAig6BmNvbmZpZyIeL3J1c3Rmcy9hZG1pbi92My9rbXMvY29uZmlndXJlEoQBCgtSZWNvbmZpZ3VyZRIgLmttcy5hZG1pbi52MS5SZWNvbmZpZ3VyZVJlcXVlc3QaIS5rbXMuYWRtaW4udjEuUmVjb25maWd1cmVSZXNwb25zZSIwgtPkkwIqOgZjb25maWciIC9ydXN0ZnMvYWRtaW4vdjMva21zL3JlY29uZmlndXJlEnwKDFN0YXJ0U2VydmljZRIhLmttcy5hZG1pbi52MS5TdGFydFNlcnZpY2VSZXF1ZXN0GiIua21zLmFkbWluLnYxLlN0YXJ0U2VydmljZVJlc3BvbnNlIiWC0+STAh86ASoiGi9ydXN0ZnMvYWRtaW4vdjMva21zL3N0YXJ0EngKC1N0b3BTZXJ2aWNlEiAua21zLmFkbWluLnYxLlN0b3BTZXJ2aWNlUmVxdWVzdBohLmttcy5hZG1pbi52MS5TdG9wU2VydmljZVJlc3BvbnNlIiSC0+STAh46ASoiGS9ydXN0ZnMvYWRtaW4vdjMva21zL3N0b3ASmAEKCUdldFN0YXR1cxIeLmttcy5hZG1pbi52MS5HZXRTdGF0dXNSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkdldFN0YXR1c1Jlc3BvbnNlIkqC0+STAkRaJRIjL3J1c3Rmcy9hZG1pbi92My9rbXMvc2VydmljZS1zdGF0dXMSGy9ydXN0ZnMvYWRtaW4vdjMva21zL3N0YXR1cxJxCglHZXRDb25maWcSHi5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVxdWVzdBofLmttcy5hZG1pbi52MS5HZXRDb25maWdSZXNwb25zZSIjgtPkkwIdEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9jb25maWcSfAoKQ2xlYXJDYWNoZRIfLmttcy5hZG1pbi52MS5DbGVhckNhY2hlUmVxdWVzdBogLmttcy5hZG1pbi52MS5DbGVhckNhY2hlUmVzcG9uc2UiK4LT5JMCJToBKiIgL3J1c3Rmcy9hZG1pbi92My9rbXMvY2xlYXItY2FjaGUScgoJQ3JlYXRlS2V5Eh4ua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlcXVlc3QaHy5rbXMuYWRtaW4udjEuQ3JlYXRlS2V5UmVzcG9uc2UiJILT5JMCHjoBKiIZL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cxJsCghMaXN0S2V5cxIdLmttcy5hZG1pbi52MS5MaXN0S2V5c1JlcXVlc3QaHi5rbXMuYWRtaW4udjEuTGlzdEtleXNSZXNwb25zZSIhgtPkkwIbEhkvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzEn4KC0Rlc2NyaWJlS2V5EiAua21zLmFkbWluLnYxLkRlc2NyaWJlS2V5UmVxdWVzdBohLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlc3BvbnNlIiqC0+STAiQSIi9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMve2tleV9pZH0SlwEKE1NjaGVkdWxlS2V5RGVsZXRpb24SKC5rbXMuYWRtaW4udjEuU2NoZWR1bGVLZXlEZWxldGlvblJlcXVlc3QaKS5rbXMuYWRtaW4udjEuU2NoZWR1bGVLZXlEZWxldGlvblJlc3BvbnNlIiuC0+STAiU6ASoqIC9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvZGVsZXRlEpoBChFDYW5jZWxLZXlEZWxldGlvbhImLmttcy5hZG1pbi52MS5DYW5jZWxLZXlEZWxldGlvblJlcXVlc3QaJy5rbXMuYWRtaW4udjEuQ2FuY2VsS2V5RGVsZXRpb25SZXNwb25zZSI0gtPkkwIuOgEqIikvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2NhbmNlbC1kZWxldGlvbhKRAQoPR2VuZXJhdGVEYXRhS2V5EiQua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlcXVlc3QaJS5rbXMuYWRtaW4udjEuR2VuZXJhdGVEYXRhS2V5UmVzcG9uc2UiMYLT5JMCKzoBKiImL3J1c3Rmcy9hZG1pbi92My9rbXMvZ2VuZXJhdGUtZGF0YS1rZXkSbwoHRGVjcnlwdBIcLmttcy5hZG1pbi52MS5EZWNyeXB0UmVxdWVzdBodLmttcy5hZG1pbi52MS5EZWNyeXB0UmVzcG9uc2UiJ4LT5JMCIToBKiIcL3J1c3Rmcy9hZG1pbi92My9rbXMvZGVjcnlwdBJ5CglFbmFibGVLZXkSHi5rbXMuYWRtaW4udjEuRW5hYmxlS2V5UmVxdWVzdBofLmttcy5hZG1pbi52MS5FbmFibGVLZXlSZXNwb25zZSIrgtPkkwIlOgEqIiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2VuYWJsZRJ9CgpEaXNhYmxlS2V5Eh8ua21zLmFkbWluLnYxLkRpc2FibGVLZXlSZXF1ZXN0GiAua21zLmFkbWluLnYxLkRpc2FibGVLZXlSZXNwb25zZSIsgtPkkwImOgEqIiEvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2Rpc2FibGUSeQoJUm90YXRlS2V5Eh4ua21zLmFkbWluLnYxLlJvdGF0ZUtleVJlcXVlc3QaHy5rbXMuYWRtaW4udjEuUm90YXRlS2V5UmVzcG9uc2UiK4LT5JMCJToBKiIgL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9yb3RhdGUSpgEKFFVwZGF0ZUtleURlc2NyaXB0aW9uEikua21zLmFkbWluLnYxLlVwZGF0ZUtleURlc2NyaXB0aW9uUmVxdWVzdBoqLmttcy5hZG1pbi52MS5VcGRhdGVLZXlEZXNjcmlwdGlvblJlc3BvbnNlIjeC0+STAjE6ASoiLC9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvdXBkYXRlLWRlc2NyaXB0aW9uEm0KBlRhZ0tleRIbLmttcy5hZG1pbi52MS5UYWdLZXlSZXF1ZXN0Ghwua21zLmFkbWluLnYxLlRhZ0tleVJlc3BvbnNlIiiC0+STAiI6ASoiHS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvdGFnEnUKCFVudGFnS2V5Eh0ua21zLmFkbWluLnYxLlVudGFnS2V5UmVxdWVzdBoeLmttcy5hZG1pbi52MS5VbnRhZ0tleVJlc3BvbnNlIiqC0+STAiQ6ASoiHy9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvdW50YWcSbwoHRW5jcnlwdBIcLmttcy5hZG1pbi52MS5FbmNyeXB0UmVxdWVzdBodLmttcy5hZG1pbi52MS5FbmNyeXB0UmVzcG9uc2UiJ4LT5JMCIToBKiIcL3J1c3Rmcy9hZG1pbi92My9rbXMvZW5jcnlwdBJ4CglSZUVuY3J5cHQSHi5rbXMuYWRtaW4udjEuUmVFbmNyeXB0UmVxdWVzdBofLmttcy5hZG1pbi52MS5SZUVuY3J5cHRSZXNwb25zZSIqgtPkkwIkOgEqIh8vcnVzdGZzL2FkbWluL3YzL2ttcy9yZS1lbmNyeXB0EtMBCh9HZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0EjQua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVdpdGhvdXRQbGFpbnRleHRSZXF1ZXN0GjUua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVdpdGhvdXRQbGFpbnRleHRSZXNwb25zZSJDgtPkkwI9OgEqIjgvcnVzdGZzL2FkbWluL3YzL2ttcy9nZW5lcmF0ZS1kYXRhLWtleS13aXRob3V0LXBsYWludGV4dBJ5CgtSZWtleU1hc3RlchIgLmttcy5hZG1pbi52MS5SZWtleU1hc3RlclJlcXVlc3QaIS5rbXMuYWRtaW4udjEuUmVrZXlNYXN0ZXJSZXNwb25zZSIlgtPkkwIfOgEqIhovcnVzdGZzL2FkbWluL3YzL2ttcy9yZWtleWIGcHJvdG8z", [file_google_api_annotations, file_kms_admin_v1_types]);
+  fileDesc("ChprbXMvYWRtaW4vdjEvc2VydmljZS5wcm90bxIMa21zLmFkbWluLnYxIjsKEENvbmZpZ3VyZVJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcua21zLmFkbWluLnYxLkttc0NvbmZpZyJFChFDb25maWd1cmVSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSDgoGc3RhdHVzGAMgASgJIj0KElJlY29uZmlndXJlUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5rbXMuYWRtaW4udjEuS21zQ29uZmlnIkcKE1JlY29uZmlndXJlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSIzChNTdGFydFNlcnZpY2VSZXF1ZXN0EhIKBWZvcmNlGAEgASgISACIAQFCCAoGX2ZvcmNlIkgKFFN0YXJ0U2VydmljZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIOCgZzdGF0dXMYAyABKAkiFAoSU3RvcFNlcnZpY2VSZXF1ZXN0IkcKE1N0b3BTZXJ2aWNlUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCSISChBHZXRTdGF0dXNSZXF1ZXN0IqwCChFHZXRTdGF0dXNSZXNwb25zZRIOCgZzdGF0dXMYASABKAkSGQoMYmFja2VuZF90eXBlGAIgASgJSAKIAQESDwoHaGVhbHRoeRgDIAEoCBIzCg5jb25maWdfc3VtbWFyeRgEIAEoCzIbLmttcy5hZG1pbi52MS5Db25maWdTdW1tYXJ5Ei0KC2NhY2hlX3N0YXRzGAUgASgLMhgua21zLmFkbWluLnYxLkNhY2hlU3RhdHMSGAoOYmFja2VuZF9zdGF0dXMYBiABKAlIABIYCg5kZWZhdWx0X2tleV9pZBgHIAEoCUgBQhgKFmJhY2tlbmRfc3RhdHVzX3ByZXNlbnRCGAoWZGVmYXVsdF9rZXlfaWRfcHJlc2VudEIPCg1fYmFja2VuZF90eXBlIk4KCkNhY2hlU3RhdHMSDAoEaGl0cxgBIAEoARIOCgZtaXNzZXMYAiABKAESEQoJZXZpY3Rpb25zGAMgASgBEg8KB2VudHJpZXMYBCABKA0iEgoQR2V0Q29uZmlnUmVxdWVzdCKvAQoRR2V0Q29uZmlnUmVzcG9uc2USFAoHYmFja2VuZBgBIAEoCUgAiAEBEhUKDWNhY2hlX2VuYWJsZWQYAiABKAgSFgoOY2FjaGVfbWF4X2tleXMYAyABKA0SGQoRY2FjaGVfdHRsX3NlY29uZHMYBCABKA0SGwoOZGVmYXVsdF9rZXlfaWQYBSABKAlIAYgBAUIKCghfYmFja2VuZEIRCg9fZGVmYXVsdF9rZXlfaWQiEwoRQ2xlYXJDYWNoZVJlcXVlc3QiFAoSQ2xlYXJDYWNoZVJlc3BvbnNlIuQBChBDcmVhdGVLZXlSZXF1ZXN0EiAKCWtleV91c2FnZRgBIAEoCUgAUghLZXlVc2FnZYgBARIlCgtkZXNjcmlwdGlvbhgCIAEoCUgBUgtEZXNjcmlwdGlvbogBARI8CgR0YWdzGAMgAygLMigua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlcXVlc3QuVGFnc0VudHJ5UgRUYWdzGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgwKCl9rZXlfdXNhZ2VCDgoMX2Rlc2NyaXB0aW9uInYKEUNyZWF0ZUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIvCgxrZXlfbWV0YWRhdGEYAiABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgDIAEoCBIPCgdtZXNzYWdlGAQgASgJIk8KD0xpc3RLZXlzUmVxdWVzdBISCgVsaW1pdBgBIAEoDUgAiAEBEhMKBm1hcmtlchgCIAEoCUgBiAEBQggKBl9saW1pdEIJCgdfbWFya2VyIrcBChBMaXN0S2V5c1Jlc3BvbnNlEigKBGtleXMYASADKAsyGi5rbXMuYWRtaW4udjEuS2V5TGlzdEVudHJ5EhEKCXRydW5jYXRlZBgCIAEoCBIYCgtuZXh0X21hcmtlchgDIAEoCUgAiAEBEhoKEnVucmVhZGFibGVfa2V5X2lkcxgEIAMoCRIPCgdzdWNjZXNzGAUgASgIEg8KB21lc3NhZ2UYBiABKAlCDgoMX25leHRfbWFya2VyIiQKEkRlc2NyaWJlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkiaAoTRGVzY3JpYmVLZXlSZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIs4BChpTY2hlZHVsZUtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSIwoWcGVuZGluZ193aW5kb3dfaW5fZGF5cxgCIAEoDUgAiAEBEhwKD2ZvcmNlX2ltbWVkaWF0ZRgDIAEoCEgBiAEBEhsKDmNvbmZpcm1fa2V5X2lkGAQgASgJSAKIAQFCGQoXX3BlbmRpbmdfd2luZG93X2luX2RheXNCEgoQX2ZvcmNlX2ltbWVkaWF0ZUIRCg9fY29uZmlybV9rZXlfaWQiowEKG1NjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJEjEKDWRlbGV0aW9uX2RhdGUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKGENhbmNlbEtleURlbGV0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkibgoZQ2FuY2VsS2V5RGVsZXRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIu8BChZHZW5lcmF0ZURhdGFLZXlSZXF1ZXN0EhMKBmtleV9pZBgBIAEoCUgAiAEBEhUKCGtleV9zcGVjGAIgASgJSAGIAQESVwoSZW5jcnlwdGlvbl9jb250ZXh0GAMgAygLMjsua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlcXVlc3QuRW5jcnlwdGlvbkNvbnRleHRFbnRyeRo4ChZFbmNyeXB0aW9uQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHX2tleV9pZEILCglfa2V5X3NwZWMiWQoXR2VuZXJhdGVEYXRhS2V5UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXBsYWludGV4dF9rZXkYAiABKAwSFwoPY2lwaGVydGV4dF9ibG9iGAMgASgMIrQBCg5EZWNyeXB0UmVxdWVzdBIXCg9jaXBoZXJ0ZXh0X2Jsb2IYASABKAwSTwoSZW5jcnlwdGlvbl9jb250ZXh0GAIgAygLMjMua21zLmFkbWluLnYxLkRlY3J5cHRSZXF1ZXN0LkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjgKD0RlY3J5cHRSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSFQoNcGxhaW50ZXh0X2tleRgCIAEoDCIiChBFbmFibGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJmChFFbmFibGVLZXlSZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIiMKEURpc2FibGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJnChJEaXNhYmxlS2V5UmVzcG9uc2USLwoMa2V5X21ldGFkYXRhGAEgASgLMhkua21zLmFkbWluLnYxLktleU1ldGFkYXRhEg8KB3N1Y2Nlc3MYAiABKAgSDwoHbWVzc2FnZRgDIAEoCSIiChBSb3RhdGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSJmChFSb3RhdGVLZXlSZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIlcKG1VwZGF0ZUtleURlc2NyaXB0aW9uUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSGAoLZGVzY3JpcHRpb24YAiABKAlIAIgBAUIOCgxfZGVzY3JpcHRpb24icQocVXBkYXRlS2V5RGVzY3JpcHRpb25SZXNwb25zZRIvCgxrZXlfbWV0YWRhdGEYASABKAsyGS5rbXMuYWRtaW4udjEuS2V5TWV0YWRhdGESDwoHc3VjY2VzcxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIoEBCg1UYWdLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIzCgR0YWdzGAIgAygLMiUua21zLmFkbWluLnYxLlRhZ0tleVJlcXVlc3QuVGFnc0VudHJ5GisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImMKDlRhZ0tleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YRIPCgdzdWNjZXNzGAIgASgIEg8KB21lc3NhZ2UYAyABKAkiMwoPVW50YWdLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIQCgh0YWdfa2V5cxgCIAMoCSJlChBVbnRhZ0tleVJlc3BvbnNlEi8KDGtleV9tZXRhZGF0YRgBIAEoCzIZLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YRIPCgdzdWNjZXNzGAIgASgIEg8KB21lc3NhZ2UYAyABKAkizgEKDkVuY3J5cHRSZXF1ZXN0EhMKBmtleV9pZBgBIAEoCUgAiAEBEhEKCXBsYWludGV4dBgCIAEoDBJPChJlbmNyeXB0aW9uX2NvbnRleHQYAyADKAsyMy5rbXMuYWRtaW4udjEuRW5jcnlwdFJlcXVlc3QuRW5jcnlwdGlvbkNvbnRleHRFbnRyeRo4ChZFbmNyeXB0aW9uQ29udGV4dEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHX2tleV9pZCI6Cg9FbmNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhcKD2NpcGhlcnRleHRfYmxvYhgCIAEoDCKfAwoQUmVFbmNyeXB0UmVxdWVzdBIXCg9jaXBoZXJ0ZXh0X2Jsb2IYASABKAwSUQoSZW5jcnlwdGlvbl9jb250ZXh0GAIgAygLMjUua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlcXVlc3QuRW5jcnlwdGlvbkNvbnRleHRFbnRyeRIfChJkZXN0aW5hdGlvbl9rZXlfaWQYAyABKAlIAIgBARJoCh5kZXN0aW5hdGlvbl9lbmNyeXB0aW9uX2NvbnRleHQYBCADKAsyQC5rbXMuYWRtaW4udjEuUmVFbmNyeXB0UmVxdWVzdC5EZXN0aW5hdGlvbkVuY3J5cHRpb25Db250ZXh0RW50cnkaOAoWRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkMKIURlc3RpbmF0aW9uRW5jcnlwdGlvbkNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhUKE19kZXN0aW5hdGlvbl9rZXlfaWQiUwoRUmVFbmNyeXB0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhUKDXNvdXJjZV9rZXlfaWQYAiABKAkSFwoPY2lwaGVydGV4dF9ibG9iGAMgASgMIo8CCiZHZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0UmVxdWVzdBITCgZrZXlfaWQYASABKAlIAIgBARIVCghrZXlfc3BlYxgCIAEoCUgBiAEBEmcKEmVuY3J5cHRpb25fY29udGV4dBgDIAMoCzJLLmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0UmVxdWVzdC5FbmNyeXB0aW9uQ29udGV4dEVudHJ5GjgKFkVuY3J5cHRpb25Db250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgdfa2V5X2lkQgsKCV9rZXlfc3BlYyJSCidHZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhcKD2NpcGhlcnRleHRfYmxvYhgCIAEoDCKeAQoSUmVrZXlNYXN0ZXJSZXF1ZXN0EhcKCm1hc3Rlcl9rZXkYASABKAlIAIgBARIcCg9tYXN0ZXJfa2V5X2ZpbGUYAiABKAlIAYgBARIbCg5tYXN0ZXJfa2V5X2VudhgDIAEoCUgCiAEBQg0KC19tYXN0ZXJfa2V5QhIKEF9tYXN0ZXJfa2V5X2ZpbGVCEQoPX21hc3Rlcl9rZXlfZW52Il4KE1Jla2V5TWFzdGVyUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEg4KBnN0YXR1cxgDIAEoCRIVCg1rZXlzX3Jlc2VhbGVkGAQgASgNMooaCg9LbXNBZG1pblNlcnZpY2USfAoJQ29uZmlndXJlEh4ua21zLmFkbWluLnYxLkNvbmZpZ3VyZVJlcXVlc3QaHy5rbXMuYWRtaW4udjEuQ29uZmlndXJlUmVzcG9uc2UiLoLT5JMCKDoGY29uZmlnIh4vcnVzdGZzL2FkbWluL3YzL2ttcy9jb25maWd1cmUShAEKC1JlY29uZmlndXJlEiAua21zLmFkbWluLnYxLlJlY29uZmlndXJlUmVxdWVzdBohLmttcy5hZG1pbi52MS5SZWNvbmZpZ3VyZVJlc3BvbnNlIjCC0+STAio6BmNvbmZpZyIgL3J1c3Rmcy9hZG1pbi92My9rbXMvcmVjb25maWd1cmUSfAoMU3RhcnRTZXJ2aWNlEiEua21zLmFkbWluLnYxLlN0YXJ0U2VydmljZVJlcXVlc3QaIi5rbXMuYWRtaW4udjEuU3RhcnRTZXJ2aWNlUmVzcG9uc2UiJYLT5JMCHzoBKiIaL3J1c3Rmcy9hZG1pbi92My9rbXMvc3RhcnQSeAoLU3RvcFNlcnZpY2USIC5rbXMuYWRtaW4udjEuU3RvcFNlcnZpY2VSZXF1ZXN0GiEua21zLmFkbWluLnYxLlN0b3BTZXJ2aWNlUmVzcG9uc2UiJILT5JMCHjoBKiIZL3J1c3Rmcy9hZG1pbi92My9rbXMvc3RvcBK6AQoJR2V0U3RhdHVzEh4ua21zLmFkbWluLnYxLkdldFN0YXR1c1JlcXVlc3QaHy5rbXMuYWRtaW4udjEuR2V0U3RhdHVzUmVzcG9uc2UibILT5JMCZlolEiMvcnVzdGZzL2FkbWluL3YzL2ttcy9zZXJ2aWNlLXN0YXR1c1ogOgEqIhsvcnVzdGZzL2FkbWluL3YzL2ttcy9zdGF0dXMSGy9ydXN0ZnMvYWRtaW4vdjMva21zL3N0YXR1cxJxCglHZXRDb25maWcSHi5rbXMuYWRtaW4udjEuR2V0Q29uZmlnUmVxdWVzdBofLmttcy5hZG1pbi52MS5HZXRDb25maWdSZXNwb25zZSIjgtPkkwIdEhsvcnVzdGZzL2FkbWluL3YzL2ttcy9jb25maWcSfAoKQ2xlYXJDYWNoZRIfLmttcy5hZG1pbi52MS5DbGVhckNhY2hlUmVxdWVzdBogLmttcy5hZG1pbi52MS5DbGVhckNhY2hlUmVzcG9uc2UiK4LT5JMCJToBKiIgL3J1c3Rmcy9hZG1pbi92My9rbXMvY2xlYXItY2FjaGUSmAEKCUNyZWF0ZUtleRIeLmttcy5hZG1pbi52MS5DcmVhdGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLkNyZWF0ZUtleVJlc3BvbnNlIkqC0+STAkQ6ASpaJDoBKiIfL3J1c3Rmcy9hZG1pbi92My9rbXMvY3JlYXRlLWtleSIZL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cxKOAQoITGlzdEtleXMSHS5rbXMuYWRtaW4udjEuTGlzdEtleXNSZXF1ZXN0Gh4ua21zLmFkbWluLnYxLkxpc3RLZXlzUmVzcG9uc2UiQ4LT5JMCPVogEh4vcnVzdGZzL2FkbWluL3YzL2ttcy9saXN0LWtleXMSGS9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMSowEKC0Rlc2NyaWJlS2V5EiAua21zLmFkbWluLnYxLkRlc2NyaWJlS2V5UmVxdWVzdBohLmttcy5hZG1pbi52MS5EZXNjcmliZUtleVJlc3BvbnNlIk+C0+STAklaIxIhL3J1c3Rmcy9hZG1pbi92My9rbXMvZGVzY3JpYmUta2V5EiIvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3trZXlfaWR9EpcBChNTY2hlZHVsZUtleURlbGV0aW9uEigua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXF1ZXN0Gikua21zLmFkbWluLnYxLlNjaGVkdWxlS2V5RGVsZXRpb25SZXNwb25zZSIrgtPkkwIlOgEqKiAvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL2RlbGV0ZRKaAQoRQ2FuY2VsS2V5RGVsZXRpb24SJi5rbXMuYWRtaW4udjEuQ2FuY2VsS2V5RGVsZXRpb25SZXF1ZXN0Gicua21zLmFkbWluLnYxLkNhbmNlbEtleURlbGV0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9jYW5jZWwtZGVsZXRpb24SkQEKD0dlbmVyYXRlRGF0YUtleRIkLmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlSZXF1ZXN0GiUua21zLmFkbWluLnYxLkdlbmVyYXRlRGF0YUtleVJlc3BvbnNlIjGC0+STAis6ASoiJi9ydXN0ZnMvYWRtaW4vdjMva21zL2dlbmVyYXRlLWRhdGEta2V5Em8KB0RlY3J5cHQSHC5rbXMuYWRtaW4udjEuRGVjcnlwdFJlcXVlc3QaHS5rbXMuYWRtaW4udjEuRGVjcnlwdFJlc3BvbnNlIieC0+STAiE6ASoiHC9ydXN0ZnMvYWRtaW4vdjMva21zL2RlY3J5cHQSeQoJRW5hYmxlS2V5Eh4ua21zLmFkbWluLnYxLkVuYWJsZUtleVJlcXVlc3QaHy5rbXMuYWRtaW4udjEuRW5hYmxlS2V5UmVzcG9uc2UiK4LT5JMCJToBKiIgL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9lbmFibGUSfQoKRGlzYWJsZUtleRIfLmttcy5hZG1pbi52MS5EaXNhYmxlS2V5UmVxdWVzdBogLmttcy5hZG1pbi52MS5EaXNhYmxlS2V5UmVzcG9uc2UiLILT5JMCJjoBKiIhL3J1c3Rmcy9hZG1pbi92My9rbXMva2V5cy9kaXNhYmxlEnkKCVJvdGF0ZUtleRIeLmttcy5hZG1pbi52MS5Sb3RhdGVLZXlSZXF1ZXN0Gh8ua21zLmFkbWluLnYxLlJvdGF0ZUtleVJlc3BvbnNlIiuC0+STAiU6ASoiIC9ydXN0ZnMvYWRtaW4vdjMva21zL2tleXMvcm90YXRlEqYBChRVcGRhdGVLZXlEZXNjcmlwdGlvbhIpLmttcy5hZG1pbi52MS5VcGRhdGVLZXlEZXNjcmlwdGlvblJlcXVlc3QaKi5rbXMuYWRtaW4udjEuVXBkYXRlS2V5RGVzY3JpcHRpb25SZXNwb25zZSI3gtPkkwIxOgEqIiwvcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3VwZGF0ZS1kZXNjcmlwdGlvbhJtCgZUYWdLZXkSGy5rbXMuYWRtaW4udjEuVGFnS2V5UmVxdWVzdBocLmttcy5hZG1pbi52MS5UYWdLZXlSZXNwb25zZSIogtPkkwIiOgEqIh0vcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3RhZxJ1CghVbnRhZ0tleRIdLmttcy5hZG1pbi52MS5VbnRhZ0tleVJlcXVlc3QaHi5rbXMuYWRtaW4udjEuVW50YWdLZXlSZXNwb25zZSIqgtPkkwIkOgEqIh8vcnVzdGZzL2FkbWluL3YzL2ttcy9rZXlzL3VudGFnEm8KB0VuY3J5cHQSHC5rbXMuYWRtaW4udjEuRW5jcnlwdFJlcXVlc3QaHS5rbXMuYWRtaW4udjEuRW5jcnlwdFJlc3BvbnNlIieC0+STAiE6ASoiHC9ydXN0ZnMvYWRtaW4vdjMva21zL2VuY3J5cHQSeAoJUmVFbmNyeXB0Eh4ua21zLmFkbWluLnYxLlJlRW5jcnlwdFJlcXVlc3QaHy5rbXMuYWRtaW4udjEuUmVFbmNyeXB0UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3J1c3Rmcy9hZG1pbi92My9rbXMvcmUtZW5jcnlwdBLTAQofR2VuZXJhdGVEYXRhS2V5V2l0aG91dFBsYWludGV4dBI0Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0UmVxdWVzdBo1Lmttcy5hZG1pbi52MS5HZW5lcmF0ZURhdGFLZXlXaXRob3V0UGxhaW50ZXh0UmVzcG9uc2UiQ4LT5JMCPToBKiI4L3J1c3Rmcy9hZG1pbi92My9rbXMvZ2VuZXJhdGUtZGF0YS1rZXktd2l0aG91dC1wbGFpbnRleHQSeQoLUmVrZXlNYXN0ZXISIC5rbXMuYWRtaW4udjEuUmVrZXlNYXN0ZXJSZXF1ZXN0GiEua21zLmFkbWluLnYxLlJla2V5TWFzdGVyUmVzcG9uc2UiJYLT5JMCHzoBKiIaL3J1c3Rmcy9hZG1pbi92My9rbXMvcmVrZXliBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_kms_admin_v1_types]);
 
 /**
  * ConfigureRequest carries the initial configuration.
@@ -128,11 +130,17 @@ export const ReconfigureResponseSchema: GenMessage<ReconfigureResponse> = /*@__P
   messageDesc(file_kms_admin_v1_service, 3);
 
 /**
- * StartServiceRequest is empty.
+ * StartServiceRequest may ask for a restart.
  *
  * @generated from message kms.admin.v1.StartServiceRequest
  */
 export type StartServiceRequest = Message<"kms.admin.v1.StartServiceRequest"> & {
+  /**
+   * force restarts the service when it is already running [false].
+   *
+   * @generated from field: optional bool force = 1;
+   */
+  force?: boolean | undefined;
 };
 
 /**
@@ -283,6 +291,39 @@ export type GetStatusResponse = Message<"kms.admin.v1.GetStatusResponse"> & {
    * @generated from field: kms.admin.v1.CacheStats cache_stats = 5;
    */
   cacheStats?: CacheStats | undefined;
+
+  /**
+   * The two fields below are additions RustFS clients read. Each is a oneof of
+   * one member so that it is absent, not null, where RustFS's own status has
+   * no answer: backend_status until a configuration exists, default_key_id
+   * while no default key is configured.
+   *
+   * @generated from oneof kms.admin.v1.GetStatusResponse.backend_status_present
+   */
+  backendStatusPresent: {
+    /**
+     * backend_status is `healthy` (running, backend answers), `error` (the
+     * service is in Error) or `unhealthy` (configured but not running);
+     * RustFS's readiness probe polls it.
+     *
+     * @generated from field: string backend_status = 6;
+     */
+    value: string;
+    case: "backendStatus";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from oneof kms.admin.v1.GetStatusResponse.default_key_id_present
+   */
+  defaultKeyIdPresent: {
+    /**
+     * default_key_id is the configured default key.
+     *
+     * @generated from field: string default_key_id = 7;
+     */
+    value: string;
+    case: "defaultKeyId";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
@@ -486,6 +527,20 @@ export type CreateKeyResponse = Message<"kms.admin.v1.CreateKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 2;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 3;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
 };
 
 /**
@@ -557,6 +612,20 @@ export type ListKeysResponse = Message<"kms.admin.v1.ListKeysResponse"> & {
    * @generated from field: repeated string unreadable_key_ids = 4;
    */
   unreadableKeyIds: string[];
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 5;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 6;
+   */
+  message: string;
 };
 
 /**
@@ -599,6 +668,20 @@ export type DescribeKeyResponse = Message<"kms.admin.v1.DescribeKeyResponse"> & 
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -627,6 +710,22 @@ export type ScheduleKeyDeletionRequest = Message<"kms.admin.v1.ScheduleKeyDeleti
    * @generated from field: optional uint32 pending_window_in_days = 2;
    */
   pendingWindowInDays?: number | undefined;
+
+  /**
+   * force_immediate destroys the key now instead of scheduling it [false].
+   * Refused unless the server runs with --allow-immediate-deletion and
+   * `confirm_key_id` repeats `key_id`.
+   *
+   * @generated from field: optional bool force_immediate = 3;
+   */
+  forceImmediate?: boolean | undefined;
+
+  /**
+   * confirm_key_id must equal `key_id` when `force_immediate` is true.
+   *
+   * @generated from field: optional string confirm_key_id = 4;
+   */
+  confirmKeyId?: string | undefined;
 };
 
 /**
@@ -648,6 +747,27 @@ export type ScheduleKeyDeletionResponse = Message<"kms.admin.v1.ScheduleKeyDelet
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * deletion_date is when the key will be destroyed (`key_metadata.deletion_date`).
+   *
+   * @generated from field: google.protobuf.Timestamp deletion_date = 4;
+   */
+  deletionDate?: Timestamp | undefined;
 };
 
 /**
@@ -690,6 +810,20 @@ export type CancelKeyDeletionResponse = Message<"kms.admin.v1.CancelKeyDeletionR
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -858,6 +992,20 @@ export type EnableKeyResponse = Message<"kms.admin.v1.EnableKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -900,6 +1048,20 @@ export type DisableKeyResponse = Message<"kms.admin.v1.DisableKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -942,6 +1104,20 @@ export type RotateKeyResponse = Message<"kms.admin.v1.RotateKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -991,6 +1167,20 @@ export type UpdateKeyDescriptionResponse = Message<"kms.admin.v1.UpdateKeyDescri
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -1041,6 +1231,20 @@ export type TagKeyResponse = Message<"kms.admin.v1.TagKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
@@ -1090,6 +1294,20 @@ export type UntagKeyResponse = Message<"kms.admin.v1.UntagKeyResponse"> & {
    * @generated from field: kms.admin.v1.KeyMetadata key_metadata = 1;
    */
   keyMetadata?: KeyMetadata | undefined;
+
+  /**
+   * success is true when the call succeeded (an addition RustFS clients read).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * message says what happened (an addition RustFS clients read).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
 };
 
 /**
