@@ -21,7 +21,21 @@ export interface CliOptions {
   bodyTimeoutMs: number;
   /** Bytes buffered at once for requests whose signature is not yet verified. */
   preauthBodyBudget: number;
+  /** Authorization and audit (issue 9): see docs/identities.md. */
+  authz: AuthzOptions;
   help: boolean;
+}
+
+/** AuthzOptions are the identities file, the audit trail and replay rejection. */
+export interface AuthzOptions {
+  /** The identities file (further identities and their policies), or null for root alone. */
+  identitiesFile: string | null;
+  /** The audit log file, `-` for stdout, or null for no audit trail. */
+  auditLog: string | null;
+  /** Answer audited calls whose line cannot be written instead of failing them with 500. */
+  auditFailOpen: boolean;
+  /** Refuse a second use of a signature within its window (401). */
+  rejectReplays: boolean;
 }
 
 /** DRAIN_TIMEOUT_MS is the default of `--drain-timeout-ms`. */
@@ -50,6 +64,15 @@ Options (each also read from the environment variable in brackets; flags win):
   --preauth-body-budget BYTES
                         bytes buffered at once for bodies not yet authenticated, else 503
                         [KMS_GATEWAY_PREAUTH_BODY_BUDGET] (default 16777216)
+  --identities FILE     further identities and their policies, JSON, mode 0600; reloaded on
+                        SIGHUP and on change (docs/identities.md) [KMS_GATEWAY_IDENTITIES]
+  --audit-log FILE      audit trail of key use and changes, one JSON line per call,
+                        appended, fsynced, rotated at 100 MiB; "-" for stdout
+                        [KMS_GATEWAY_AUDIT_LOG] (default: none)
+  --audit-fail-open     answer calls whose audit line cannot be written instead of
+                        failing them with 500 [KMS_GATEWAY_AUDIT_FAIL_OPEN=1]
+  --reject-replays      refuse a signed request used a second time within its
+                        15-minute window with 401 [KMS_GATEWAY_REJECT_REPLAYS=1]
   -h, --help            show this text
 
 First-start configuration (ignored once a configuration is stored):
@@ -76,6 +99,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "drain-timeout-ms": { type: "string" },
       "body-timeout-ms": { type: "string" },
       "preauth-body-budget": { type: "string" },
+      identities: { type: "string" },
+      "audit-log": { type: "string" },
+      "audit-fail-open": { type: "boolean" },
+      "reject-replays": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -121,6 +148,12 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       values["preauth-body-budget"] ?? nonEmpty(env.KMS_GATEWAY_PREAUTH_BODY_BUDGET),
       { fallback: 16 * 1024 * 1024, min: 0, max: Number.MAX_SAFE_INTEGER },
     ),
+    authz: {
+      identitiesFile: pathOrNull(values.identities ?? nonEmpty(env.KMS_GATEWAY_IDENTITIES)),
+      auditLog: auditLogOf(values["audit-log"] ?? nonEmpty(env.KMS_GATEWAY_AUDIT_LOG)),
+      auditFailOpen: values["audit-fail-open"] ?? env.KMS_GATEWAY_AUDIT_FAIL_OPEN === "1",
+      rejectReplays: values["reject-replays"] ?? env.KMS_GATEWAY_REJECT_REPLAYS === "1",
+    },
     help: values.help ?? false,
   };
 }
@@ -156,4 +189,13 @@ function parseWholeNumber(
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+function pathOrNull(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : resolve(value);
+}
+
+/** auditLogOf keeps `-` (stdout) as it is and resolves a file path. */
+function auditLogOf(value: string | undefined): string | null {
+  return value === "-" ? "-" : pathOrNull(value);
 }

@@ -5,14 +5,21 @@ import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
 import { file_kms_admin_v1_service, KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import type { CredentialStore } from "../auth/credential-store.js";
+import { isKmsAction } from "../auth/permissions.js";
+import type { ReplayCache } from "../auth/replay-cache.js";
 import { createFileStateStore } from "../backends/local/file-state-store.js";
 import { localBackendFactory } from "../backends/local/local-backend.js";
 import { readSecretFile } from "../backends/local/read-secret-file.js";
 import { createEngine } from "../engine/engine.js";
+import { KEY_DESTROYED_MESSAGE } from "../engine/key-store.js";
 import type { KmsEngine } from "../engine/types.js";
 import { createRestTranscoder } from "../rest/index.js";
+import { createCallAuthorizer } from "../service/call-authorizer.js";
+import { callerKey } from "../service/caller.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
+import { methodActionsOf } from "../service/method-actions.js";
 import { createAccessLog } from "./access-log.js";
+import type { AuditLog } from "./audit-log.js";
 import { createEdge } from "./edge.js";
 import { createHealthService } from "./health-service.js";
 import { createListener } from "./listener.js";
@@ -21,6 +28,7 @@ import { createPreauthBudget } from "./preauth-budget.js";
 import { bodyLimitBytes } from "./read-body.js";
 import { createReadiness } from "./readiness.js";
 import { createReflectionServices } from "./reflection-service.js";
+import { requestIdOf } from "./request-id.js";
 import { rpcInputErrorInterceptor } from "./screen-rpc-request.js";
 import { STATE_FILE_NAME } from "./startup-dirs.js";
 import { createUnaryRpcServer } from "./unary-rpc-server.js";
@@ -47,6 +55,12 @@ export interface GatewayOptions {
    * conformance test and the benchmark compare the two.
    */
   unaryRpc?: "lean" | "connect";
+  /** Where audited calls and the deletion sweep's destructions are recorded; none keeps no trail. */
+  audit?: AuditLog;
+  /** Answer audited calls whose line cannot be written (logged) instead of failing them with 500. */
+  auditFailOpen?: boolean;
+  /** With `--reject-replays`: remembers used signatures; a second use is refused with 401. */
+  replays?: ReplayCache;
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -71,15 +85,23 @@ const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
  * protocol on one port. This is the only module that imports every folder.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const { log } = options;
+  const { log, audit } = options;
   const engine = await createEngine({
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
     backends: { local: localBackendFactory },
     defaultKeyDir: join(options.dataDir, "keys"),
     readSecretFile,
+    log: audit === undefined ? log : auditDestructions(log, audit),
+  });
+  // One authorizer for every protocol: the edge screens RPCs with it, the REST
+  // transcoder screens routes with it, and every handler runs through it.
+  const authorizer = createCallAuthorizer({
+    actions: methodActionsOf(KmsAdminService, isKmsAction),
+    audit: audit === undefined ? undefined : (entry) => audit.write(entry),
+    auditFailOpen: options.auditFailOpen,
     log,
   });
-  const implementation = createKmsAdminService(engine, { log });
+  const implementation = createKmsAdminService(engine, { log, authorizer });
 
   const reflection = createReflectionServices([
     file_kms_admin_v1_service,
@@ -131,6 +153,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           log("error", "request failed", { method: method.name, cause: err });
         }
       },
+      beforeDecode: (method, values) => authorizer.screen(values.get(callerKey), method),
     }),
     credentials: options.credentials,
     log,
@@ -138,6 +161,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     readiness,
     bodyTimeoutMs: options.bodyTimeoutMs,
     preauthBudget: createPreauthBudget(options.preauthBodyBudgetBytes),
+    screen: (caller, method) =>
+      method.parent.typeName === KmsAdminService.typeName
+        ? authorizer.screen(caller, method)
+        : Promise.resolve(),
+    replays: options.replays,
     unaryRpc:
       options.unaryRpc === "connect"
         ? undefined
@@ -158,6 +186,39 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await listener.close({ graceMs: options.drainTimeoutMs ?? 10_000 });
       accessLog.close();
       await engine.close();
+      await audit?.close();
     },
   };
+}
+
+/**
+ * auditDestructions passes the engine's log through and, for each key the engine
+ * destroys once its deletion date has passed (the sweep, or an access to a due key),
+ * writes an audit line: no caller asked for it, so its identity is null. A line
+ * that cannot be written is logged; nothing can be failed closed there.
+ */
+function auditDestructions(log: Logger, audit: AuditLog): Logger {
+  const wrapped: Logger = (level, message, fields) => {
+    log(level, message, fields);
+    const keyId = fields?.keyId;
+    if (message !== KEY_DESTROYED_MESSAGE || typeof keyId !== "string") return;
+    audit
+      .write({
+        requestId: requestIdOf(undefined),
+        identity: null,
+        source: null,
+        action: "kms:SweepDeletion",
+        method: null,
+        keyIds: [keyId],
+        keyVersion: null,
+        outcome: "allowed",
+        errorCode: null,
+        encryptionContext: null,
+      })
+      .catch((cause: unknown) => {
+        log("error", "audit line not written", { action: "kms:SweepDeletion", keyId, cause });
+      });
+  };
+  if (log.writeLine !== undefined) wrapped.writeLine = log.writeLine;
+  return wrapped;
 }

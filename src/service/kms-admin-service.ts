@@ -1,9 +1,18 @@
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import type { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import { parseEnvelope } from "../engine/envelope.js";
 import type { KeyMetadata, KmsEngine } from "../engine/types.js";
+import {
+  type CallAuthorizer,
+  type CallFacts,
+  createCallAuthorizer,
+  type ResultFacts,
+} from "./call-authorizer.js";
 import { callerKey } from "./caller.js";
-import { connectErrorFromKms, errorCodeHeader } from "./connect-error-from-kms.js";
+import { connectErrorFromKms } from "./connect-error-from-kms.js";
 import { configPatchFromMessage } from "./from-messages.js";
+import { methodActionsOf } from "./method-actions.js";
 import { configSummaryMessage, keyListEntryMessages, keyMetadataMessage } from "./to-messages.js";
 
 /** ServiceLog receives the real cause of internal errors, which clients never see. */
@@ -13,47 +22,87 @@ export type ServiceLog = (
   fields: { method: string; cause: unknown },
 ) => void;
 
+/** KmsAdminServiceOptions configure createKmsAdminService. */
+export interface KmsAdminServiceOptions {
+  log?: ServiceLog;
+  /**
+   * Authorizes and audits every call; the gateway passes the one it also hands the
+   * edge and the REST transcoder. Without one, calls are authorized by the caller's
+   * own permissions against the proto's action table, and nothing is audited.
+   */
+  authorizer?: CallAuthorizer;
+}
+
+const NO_KEYS: CallFacts = { keyIds: [] };
+
 /**
  * createKmsAdminService builds the one implementation of KmsAdminService that
  * every protocol (REST, Connect, gRPC, gRPC-Web) calls, from an injected
- * engine. Each handler checks the caller the edge established, calls the
- * engine and converts its plain values to message init shapes.
+ * engine. Each handler names the keys its request touches (for decrypt and
+ * re-encrypt, the key inside the ciphertext), runs the engine call through the
+ * authorizer (authenticated? allowed on those keys? audited) and converts its
+ * plain values to message init shapes.
  */
 export function createKmsAdminService(
   engine: KmsEngine,
-  options: { log?: ServiceLog } = {},
+  options: KmsAdminServiceOptions = {},
 ): ServiceImpl<typeof KmsAdminService> {
-  async function call<T>(ctx: HandlerContext, op: () => Promise<T> | T): Promise<T> {
-    const caller = ctx.values.get(callerKey);
-    if (!caller.authenticated) {
-      throw new ConnectError(caller.reason, Code.Unauthenticated, {
-        [errorCodeHeader]: "AccessDenied",
-      });
-    }
+  const authorizer =
+    options.authorizer ??
+    createCallAuthorizer({
+      actions: methodActionsOf(KmsAdminService, (name) => /^kms:[A-Za-z]+$/.test(name)),
+    });
+
+  async function call<T>(
+    ctx: HandlerContext,
+    facts: CallFacts,
+    op: () => Promise<T> | T,
+    outcomeOf?: (result: T) => ResultFacts,
+  ): Promise<T> {
     try {
-      return await op();
+      return await authorizer.run(
+        ctx.values.get(callerKey),
+        ctx.method as DescMethod,
+        facts,
+        async () => op(),
+        outcomeOf,
+      );
     } catch (err) {
       const connectError = connectErrorFromKms(err);
       if (connectError.code === Code.Internal) {
-        options.log?.("error", "request failed", { method: ctx.method.name, cause: err });
+        // The authorizer has already turned an engine error into a ConnectError; its cause is the news.
+        const cause = connectError.cause ?? err;
+        options.log?.("error", "request failed", { method: ctx.method.name, cause });
       }
       throw connectError;
     }
   }
 
   /** keyCall runs a key operation that answers `{key_metadata}`. */
-  function keyCall(ctx: HandlerContext, op: () => Promise<KeyMetadata>) {
-    return call(ctx, async () => ({ keyMetadata: keyMetadataMessage(await op()) }));
+  function keyCall(ctx: HandlerContext, keyId: string, op: () => Promise<KeyMetadata>) {
+    return call(
+      ctx,
+      { keyIds: [keyId] },
+      async () => ({ keyMetadata: keyMetadataMessage(await op()) }),
+      (r) => ({ keyVersion: r.keyMetadata.keyVersion }),
+    );
+  }
+
+  /** wrapKeyIds is the key a wrap will use: the one named, else the default key (none when neither). */
+  function wrapKeyIds(keyId: string | undefined): string[] {
+    const id = keyId || engine.config().defaultKeyId;
+    return id ? [id] : [];
   }
 
   return {
-    configure: (req, ctx) => call(ctx, () => engine.configure(configPatchFromMessage(req.config))),
+    configure: (req, ctx) =>
+      call(ctx, NO_KEYS, () => engine.configure(configPatchFromMessage(req.config))),
     reconfigure: (req, ctx) =>
-      call(ctx, () => engine.reconfigure(configPatchFromMessage(req.config))),
-    startService: (_req, ctx) => call(ctx, () => engine.start()),
-    stopService: (_req, ctx) => call(ctx, () => engine.stop()),
+      call(ctx, NO_KEYS, () => engine.reconfigure(configPatchFromMessage(req.config))),
+    startService: (_req, ctx) => call(ctx, NO_KEYS, () => engine.start()),
+    stopService: (_req, ctx) => call(ctx, NO_KEYS, () => engine.stop()),
     getStatus: (_req, ctx) =>
-      call(ctx, async () => {
+      call(ctx, NO_KEYS, async () => {
         const status = await engine.status();
         return {
           status: status.status,
@@ -66,7 +115,7 @@ export function createKmsAdminService(
         };
       }),
     getConfig: (_req, ctx) =>
-      call(ctx, () => {
+      call(ctx, NO_KEYS, () => {
         const config = engine.config();
         return {
           backend: config.backend ?? undefined,
@@ -76,9 +125,9 @@ export function createKmsAdminService(
           defaultKeyId: config.defaultKeyId ?? undefined,
         };
       }),
-    clearCache: (_req, ctx) => call(ctx, () => engine.clearCache()).then(() => ({})),
+    clearCache: (_req, ctx) => call(ctx, NO_KEYS, () => engine.clearCache()).then(() => ({})),
     rekeyMaster: (req, ctx) =>
-      call(ctx, () =>
+      call(ctx, NO_KEYS, () =>
         engine.rekeyMaster({
           masterKey: req.masterKey,
           masterKeyFile: req.masterKeyFile,
@@ -86,16 +135,21 @@ export function createKmsAdminService(
         }),
       ),
     createKey: (req, ctx) =>
-      call(ctx, async () => {
-        const meta = await engine.createKey({
-          keyUsage: req.keyUsage,
-          description: req.description,
-          tags: req.tags,
-        });
-        return { keyId: meta.keyId, keyMetadata: keyMetadataMessage(meta) };
-      }),
+      call(
+        ctx,
+        NO_KEYS,
+        async () => {
+          const meta = await engine.createKey({
+            keyUsage: req.keyUsage,
+            description: req.description,
+            tags: req.tags,
+          });
+          return { keyId: meta.keyId, keyMetadata: keyMetadataMessage(meta) };
+        },
+        (r) => ({ keyIds: [r.keyId], keyVersion: r.keyMetadata.keyVersion }),
+      ),
     listKeys: (req, ctx) =>
-      call(ctx, async () => {
+      call(ctx, NO_KEYS, async () => {
         const page = await engine.listKeys({ limit: req.limit, marker: req.marker });
         return {
           keys: keyListEntryMessages(page),
@@ -104,66 +158,105 @@ export function createKmsAdminService(
           unreadableKeyIds: page.unreadableKeyIds,
         };
       }),
-    describeKey: (req, ctx) =>
-      call(ctx, async () => ({
-        keyMetadata: keyMetadataMessage(await engine.describeKey(req.keyId)),
-      })),
+    describeKey: (req, ctx) => keyCall(ctx, req.keyId, () => engine.describeKey(req.keyId)),
     scheduleKeyDeletion: (req, ctx) =>
-      call(ctx, async () => ({
-        keyMetadata: keyMetadataMessage(
-          await engine.scheduleKeyDeletion(req.keyId, req.pendingWindowInDays),
-        ),
-      })),
+      keyCall(ctx, req.keyId, () => engine.scheduleKeyDeletion(req.keyId, req.pendingWindowInDays)),
     cancelKeyDeletion: (req, ctx) =>
-      call(ctx, async () => ({
-        keyMetadata: keyMetadataMessage(await engine.cancelKeyDeletion(req.keyId)),
-      })),
+      keyCall(ctx, req.keyId, () => engine.cancelKeyDeletion(req.keyId)),
     generateDataKey: (req, ctx) =>
-      call(ctx, () =>
-        engine.generateDataKey({
-          keyId: req.keyId,
-          keySpec: req.keySpec,
-          encryptionContext: req.encryptionContext,
-        }),
+      call(
+        ctx,
+        { keyIds: wrapKeyIds(req.keyId), encryptionContext: req.encryptionContext },
+        () =>
+          engine.generateDataKey({
+            keyId: req.keyId,
+            keySpec: req.keySpec,
+            encryptionContext: req.encryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
       ),
-    decrypt: (req, ctx) =>
-      call(ctx, () =>
-        engine.decrypt({
-          ciphertextBlob: req.ciphertextBlob,
-          encryptionContext: req.encryptionContext,
-        }),
-      ),
-    enableKey: (req, ctx) => keyCall(ctx, () => engine.enableKey(req.keyId)),
-    disableKey: (req, ctx) => keyCall(ctx, () => engine.disableKey(req.keyId)),
-    rotateKey: (req, ctx) => keyCall(ctx, () => engine.rotateKey(req.keyId)),
+    decrypt: (req, ctx) => {
+      // Authorized against the key the ciphertext names (read from its header,
+      // nothing decrypted), never against anything else the caller says.
+      const envelope = envelopeOf(req.ciphertextBlob);
+      return call(
+        ctx,
+        { keyIds: envelope ? [envelope.keyId] : [], encryptionContext: req.encryptionContext },
+        () =>
+          engine.decrypt({
+            ciphertextBlob: req.ciphertextBlob,
+            encryptionContext: req.encryptionContext,
+          }),
+        () => ({ keyVersion: envelope?.keyVersion ?? null }),
+      );
+    },
+    enableKey: (req, ctx) => keyCall(ctx, req.keyId, () => engine.enableKey(req.keyId)),
+    disableKey: (req, ctx) => keyCall(ctx, req.keyId, () => engine.disableKey(req.keyId)),
+    rotateKey: (req, ctx) => keyCall(ctx, req.keyId, () => engine.rotateKey(req.keyId)),
     updateKeyDescription: (req, ctx) =>
-      keyCall(ctx, () => engine.updateKeyDescription(req.keyId, req.description)),
-    tagKey: (req, ctx) => keyCall(ctx, () => engine.tagKey(req.keyId, req.tags)),
-    untagKey: (req, ctx) => keyCall(ctx, () => engine.untagKey(req.keyId, req.tagKeys)),
+      keyCall(ctx, req.keyId, () => engine.updateKeyDescription(req.keyId, req.description)),
+    tagKey: (req, ctx) => keyCall(ctx, req.keyId, () => engine.tagKey(req.keyId, req.tags)),
+    untagKey: (req, ctx) => keyCall(ctx, req.keyId, () => engine.untagKey(req.keyId, req.tagKeys)),
     generateDataKeyWithoutPlaintext: (req, ctx) =>
-      call(ctx, () =>
-        engine.generateDataKeyWithoutPlaintext({
-          keyId: req.keyId,
-          keySpec: req.keySpec,
-          encryptionContext: req.encryptionContext,
-        }),
+      call(
+        ctx,
+        { keyIds: wrapKeyIds(req.keyId), encryptionContext: req.encryptionContext },
+        () =>
+          engine.generateDataKeyWithoutPlaintext({
+            keyId: req.keyId,
+            keySpec: req.keySpec,
+            encryptionContext: req.encryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
       ),
     encrypt: (req, ctx) =>
-      call(ctx, () =>
-        engine.encrypt({
-          keyId: req.keyId,
-          plaintext: req.plaintext,
-          encryptionContext: req.encryptionContext,
-        }),
+      call(
+        ctx,
+        { keyIds: wrapKeyIds(req.keyId), encryptionContext: req.encryptionContext },
+        () =>
+          engine.encrypt({
+            keyId: req.keyId,
+            plaintext: req.plaintext,
+            encryptionContext: req.encryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
       ),
-    reEncrypt: (req, ctx) =>
-      call(ctx, () =>
-        engine.reEncrypt({
-          ciphertextBlob: req.ciphertextBlob,
+    reEncrypt: (req, ctx) => {
+      // Both keys must be allowed: the one inside the ciphertext and the
+      // destination (the source key again when none is named).
+      const source = envelopeOf(req.ciphertextBlob)?.keyId;
+      const destination = req.destinationKeyId || source;
+      const keyIds = source === undefined ? [] : [...new Set([source, destination as string])];
+      return call(
+        ctx,
+        {
+          keyIds,
           encryptionContext: req.encryptionContext,
-          destinationKeyId: req.destinationKeyId,
           destinationEncryptionContext: req.destinationEncryptionContext,
-        }),
-      ),
+        },
+        () =>
+          engine.reEncrypt({
+            ciphertextBlob: req.ciphertextBlob,
+            encryptionContext: req.encryptionContext,
+            destinationKeyId: req.destinationKeyId,
+            destinationEncryptionContext: req.destinationEncryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
+      );
+    },
   };
+}
+
+/**
+ * envelopeOf reads a ciphertext's header (key id and version) without decrypting
+ * it, or undefined when it is not an envelope: such a call can only be allowed by
+ * an unscoped statement, and the engine then refuses the ciphertext itself.
+ */
+function envelopeOf(blob: Uint8Array): { keyId: string; keyVersion: number } | undefined {
+  try {
+    const { keyId, keyVersion } = parseEnvelope(blob);
+    return { keyId, keyVersion };
+  } catch {
+    return undefined;
+  }
 }
