@@ -11,7 +11,6 @@ import { createFileStateStore } from "../backends/local/file-state-store.js";
 import { localBackendFactory } from "../backends/local/local-backend.js";
 import { readSecretFile } from "../backends/local/read-secret-file.js";
 import { createEngine } from "../engine/engine.js";
-import { KEY_DESTROYED_MESSAGE } from "../engine/key-store.js";
 import type { KmsEngine } from "../engine/types.js";
 import { createRestTranscoder } from "../rest/index.js";
 import { createCallAuthorizer } from "../service/call-authorizer.js";
@@ -19,6 +18,7 @@ import { callerKey } from "../service/caller.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
 import { methodActionsOf } from "../service/method-actions.js";
 import { createAccessLog } from "./access-log.js";
+import { auditDestructions } from "./audit-destructions.js";
 import type { AuditLog } from "./audit-log.js";
 import { createEdge } from "./edge.js";
 import { createHealthService } from "./health-service.js";
@@ -28,7 +28,6 @@ import { createPreauthBudget } from "./preauth-budget.js";
 import { bodyLimitBytes } from "./read-body.js";
 import { createReadiness } from "./readiness.js";
 import { createReflectionServices } from "./reflection-service.js";
-import { requestIdOf } from "./request-id.js";
 import { rpcInputErrorInterceptor } from "./screen-rpc-request.js";
 import { STATE_FILE_NAME } from "./startup-dirs.js";
 import { createUnaryRpcServer } from "./unary-rpc-server.js";
@@ -189,36 +188,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await audit?.close();
     },
   };
-}
-
-/**
- * auditDestructions passes the engine's log through and, for each key the engine
- * destroys once its deletion date has passed (the sweep, or an access to a due key),
- * writes an audit line: no caller asked for it, so its identity is null. A line
- * that cannot be written is logged; nothing can be failed closed there.
- */
-function auditDestructions(log: Logger, audit: AuditLog): Logger {
-  const wrapped: Logger = (level, message, fields) => {
-    log(level, message, fields);
-    const keyId = fields?.keyId;
-    if (message !== KEY_DESTROYED_MESSAGE || typeof keyId !== "string") return;
-    audit
-      .write({
-        requestId: requestIdOf(undefined),
-        identity: null,
-        source: null,
-        action: "kms:SweepDeletion",
-        method: null,
-        keyIds: [keyId],
-        keyVersion: null,
-        outcome: "allowed",
-        errorCode: null,
-        encryptionContext: null,
-      })
-      .catch((cause: unknown) => {
-        log("error", "audit line not written", { action: "kms:SweepDeletion", keyId, cause });
-      });
-  };
-  if (log.writeLine !== undefined) wrapped.writeLine = log.writeLine;
-  return wrapped;
 }

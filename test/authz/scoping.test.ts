@@ -1,5 +1,9 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import { useGateway } from "../helpers/gateway-process.js";
@@ -188,4 +192,61 @@ describe("decrypt and re-encrypt are authorized by the key inside the ciphertext
     expect(view(await as("key-user", "POST", `${P}/decrypt`, body))).toEqual(DENIED);
     expect((await as("console-admin", "POST", `${P}/decrypt`, body)).status).toBe(400);
   });
+});
+
+describe("every protocol alike", () => {
+  const transports = {
+    "connect+json http/1.1": (c: ReturnType<typeof credentialsOf>) =>
+      createConnectTransport({
+        baseUrl: gw.url,
+        httpVersion: "1.1",
+        interceptors: [sigv4Interceptor(c)],
+      }),
+    "connect+proto h2c": (c: ReturnType<typeof credentialsOf>) =>
+      createConnectTransport({
+        baseUrl: gw.url,
+        httpVersion: "2",
+        useBinaryFormat: true,
+        interceptors: [sigv4Interceptor(c)],
+      }),
+    "grpc-web http/1.1": (c: ReturnType<typeof credentialsOf>) =>
+      createGrpcWebTransport({
+        baseUrl: gw.url,
+        httpVersion: "1.1",
+        interceptors: [sigv4Interceptor(c)],
+      }),
+    "grpc h2c": (c: ReturnType<typeof credentialsOf>) =>
+      createGrpcTransport({ baseUrl: gw.url, interceptors: [sigv4Interceptor(c)] }),
+  };
+
+  it.each(Object.keys(transports))(
+    "%s: the same answers as REST for the same identity and call",
+    async (name) => {
+      const make = transports[name as keyof typeof transports];
+      const client = (who: string) => createClient(KmsAdminService, make(credentialsOf(who)));
+      const rest = async (who: string, path: string) => (await as(who, "GET", path)).status;
+      const codes = {
+        auditorList: await codeOf(client("auditor").listKeys({})),
+        auditorGenerate: await codeOf(client("auditor").generateDataKey({ keyId: "app-1" })),
+        userDescribeApp: await codeOf(client("key-user").describeKey({ keyId: "app-1" })),
+        userDescribeOther: await codeOf(client("key-user").describeKey({ keyId: "other" })),
+        forged: await codeOf(
+          createClient(
+            KmsAdminService,
+            make({ accessKeyId: "auditor", secretAccessKey: "wrong-secret-0123" }),
+          ).listKeys({}),
+        ),
+      };
+      expect(codes).toEqual({
+        auditorList: "ok",
+        auditorGenerate: "PermissionDenied",
+        userDescribeApp: "ok",
+        userDescribeOther: "PermissionDenied",
+        forged: "Unauthenticated",
+      });
+      expect(await rest("auditor", `${P}/keys`)).toBe(200);
+      expect(await rest("key-user", `${P}/keys/app-1`)).toBe(200);
+      expect(await rest("key-user", `${P}/keys/other`)).toBe(403);
+    },
+  );
 });
