@@ -85,3 +85,20 @@ export function mayEverAllow(policies: readonly PolicyDocument[], action: KmsAct
   }
   return allowed;
 }
+
+/**
+ * statementsFor keeps, of `policies`, the statements whose actions cover `action`,
+ * as one document: evaluating it gives the same decision for that action, and
+ * skips every other statement (see permissionsOf, which does this once per identity).
+ */
+export function statementsFor(
+  policies: readonly PolicyDocument[],
+  action: KmsAction,
+): PolicyDocument {
+  const lowerAction = action.toLowerCase();
+  return {
+    statements: policies.flatMap((p) =>
+      p.statements.filter((st) => st.actions.some((a) => actionMatches(a, lowerAction))),
+    ),
+  };
+}
