@@ -10,8 +10,8 @@ export const CONTEXT_HASH_HEX_DIGITS = 16;
  * formatAuditLine renders an entry as one JSON line: never a plaintext, key
  * material, secret or token (none is in AuditEntry), and no encryption-context
  * value: each is replaced by `sha256:` and the first 16 hex digits of its SHA-256,
- * enough to correlate calls, too little to read or confirm a low-entropy value
- * cheaply at scale.
+ * enough to correlate calls without writing the value. (A value with little
+ * entropy can still be confirmed by hashing guesses; docs/identities.md says so.)
  */
 export function formatAuditLine(entry: AuditEntry, time: Date): string {
   return `${JSON.stringify({
