@@ -26,7 +26,21 @@ export interface CliOptions {
   corsOrigins: string[];
   /** Whether key deletion may be immediate (`force_immediate` with `confirm_key_id`). */
   allowImmediateDeletion: boolean;
+  /** Authorization and audit (issue 9): see docs/identities.md. */
+  authz: AuthzOptions;
   help: boolean;
+}
+
+/** AuthzOptions are the identities file, the audit trail and replay rejection. */
+export interface AuthzOptions {
+  /** The identities file (further identities and their policies), or null for root alone. */
+  identitiesFile: string | null;
+  /** The audit log file, `-` for stdout, or null for no audit trail. */
+  auditLog: string | null;
+  /** Answer audited calls whose line cannot be written instead of failing them with 500. */
+  auditFailOpen: boolean;
+  /** Refuse a second use of a signature within its window (401). */
+  rejectReplays: boolean;
 }
 
 /** DRAIN_TIMEOUT_MS is the default of `--drain-timeout-ms`. */
@@ -60,6 +74,15 @@ Options (each also read from the environment variable in brackets; flags win):
   --allow-immediate-deletion
                         honour force_immediate key deletion when confirm_key_id repeats
                         the key id (default: refused with 400)
+  --identities FILE     further identities and their policies, JSON, mode 0600; reloaded on
+                        SIGHUP and on change (docs/identities.md) [KMS_GATEWAY_IDENTITIES]
+  --audit-log FILE      audit trail of key use and changes, one JSON line per call,
+                        appended, fsynced, rotated at 100 MiB; "-" for stdout
+                        [KMS_GATEWAY_AUDIT_LOG] (default: none)
+  --audit-fail-open     answer calls whose audit line cannot be written instead of
+                        failing them with 500 [KMS_GATEWAY_AUDIT_FAIL_OPEN=1]
+  --reject-replays      refuse a signed request used a second time within its
+                        15-minute window with 401 [KMS_GATEWAY_REJECT_REPLAYS=1]
   -h, --help            show this text
 
 First-start configuration (ignored once a configuration is stored):
@@ -88,6 +111,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "preauth-body-budget": { type: "string" },
       "cors-origin": { type: "string", multiple: true },
       "allow-immediate-deletion": { type: "boolean" },
+      identities: { type: "string" },
+      "audit-log": { type: "string" },
+      "audit-fail-open": { type: "boolean" },
+      "reject-replays": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -135,6 +162,12 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     ),
     corsOrigins: (values["cors-origin"] ?? []).map(parseCorsOrigin),
     allowImmediateDeletion: values["allow-immediate-deletion"] ?? false,
+    authz: {
+      identitiesFile: pathOrNull(values.identities ?? nonEmpty(env.KMS_GATEWAY_IDENTITIES)),
+      auditLog: auditLogOf(values["audit-log"] ?? nonEmpty(env.KMS_GATEWAY_AUDIT_LOG)),
+      auditFailOpen: values["audit-fail-open"] ?? env.KMS_GATEWAY_AUDIT_FAIL_OPEN === "1",
+      rejectReplays: values["reject-replays"] ?? env.KMS_GATEWAY_REJECT_REPLAYS === "1",
+    },
     help: values.help ?? false,
   };
 }
@@ -170,4 +203,13 @@ function parseWholeNumber(
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+function pathOrNull(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : resolve(value);
+}
+
+/** auditLogOf keeps `-` (stdout) as it is and resolves a file path. */
+function auditLogOf(value: string | undefined): string | null {
+  return value === "-" ? "-" : pathOrNull(value);
 }

@@ -1,13 +1,26 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createStaticCredentialStore, rootCredentialsFromEnv } from "./auth/credential-store.js";
+import {
+  type CredentialStore,
+  createStaticCredentialStore,
+  createSwappableCredentialStore,
+  rootCredentialsFromEnv,
+  type StaticCredential,
+} from "./auth/credential-store.js";
 import { createRootIdentity } from "./auth/identity.js";
+import { createReplayCache } from "./auth/replay-cache.js";
 import { isClientInvocation, runClientCli } from "./cli/client-cli.js";
 import { type CliOptions, cliUsage, parseCliOptions } from "./cli-options.js";
 import { isKmsError } from "./engine/errors.js";
 import type { KmsConfigPatch, KmsEngine } from "./engine/types.js";
+import { type AuditLog, createFileAuditLog, createStreamAuditLog } from "./server/audit-log.js";
 import { createGateway } from "./server/gateway.js";
+import {
+  type IdentitiesWatcher,
+  loadCredentials,
+  watchIdentities,
+} from "./server/identities-watcher.js";
 import { createLogger, type Logger } from "./server/logger.js";
 import { holdStartupKeyDir, openDataDir } from "./server/startup-dirs.js";
 
@@ -46,12 +59,21 @@ async function serve(argv: string[]): Promise<void> {
     options.dataDir,
     options.kmsBackend === "local" ? (options.keyDir ?? join(options.dataDir, "keys")) : null,
   );
+  const rootCredential: StaticCredential = {
+    identity: createRootIdentity(root.accessKey),
+    secretKey: root.secretKey,
+  };
+  const { credentials, identities } = await openIdentities(options, rootCredential, log);
+  const audit = await openAuditLog(options, log);
   const gateway = await createGateway({
     dataDir: options.dataDir,
-    credentials: createStaticCredentialStore([
-      { identity: createRootIdentity(root.accessKey), secretKey: root.secretKey },
-    ]),
+    credentials,
     log,
+    audit,
+    auditFailOpen: options.authz.auditFailOpen,
+    replays: options.authz.rejectReplays
+      ? createReplayCache({ windowMs: REPLAY_WINDOW_MS, maxEntries: REPLAY_MAX_ENTRIES })
+      : undefined,
     bodyTimeoutMs: options.bodyTimeoutMs,
     preauthBodyBudgetBytes: options.preauthBodyBudget,
     tls:
@@ -99,8 +121,58 @@ async function serve(argv: string[]): Promise<void> {
       },
     );
   };
+  if (identities !== undefined) {
+    process.on("SIGHUP", () => void identities.reload("SIGHUP"));
+  }
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/**
+ * REPLAY_WINDOW_MS is how long `--reject-replays` remembers a signature: X-Amz-Date
+ * may be 15 minutes either side of the server clock, so a signature stays usable
+ * for at most 30 minutes after it is first seen (presigned URLs are held to 15
+ * minutes in this mode).
+ */
+const REPLAY_WINDOW_MS = 30 * 60_000;
+/** REPLAY_MAX_ENTRIES bounds the replay cache (about 100 MB at most); when full, new requests get 503. */
+const REPLAY_MAX_ENTRIES = 1_000_000;
+/** The audit log rotates at this size and keeps this many rotated files. */
+const AUDIT_MAX_BYTES = 100 * 1024 * 1024;
+const AUDIT_KEEP = 5;
+
+/**
+ * openIdentities returns the credentials the edge checks: root alone, or root and
+ * the identities file (read and checked now: a bad file stops the start), kept in
+ * step with the file by a watcher.
+ */
+async function openIdentities(
+  options: CliOptions,
+  root: StaticCredential,
+  log: Logger,
+): Promise<{ credentials: CredentialStore; identities?: IdentitiesWatcher }> {
+  const path = options.authz.identitiesFile;
+  if (path === null) return { credentials: createStaticCredentialStore([root]) };
+  const loaded = await loadCredentials(path, process.env, root);
+  const store = createSwappableCredentialStore(loaded.store);
+  log("info", "identities loaded", { path, identities: loaded.count });
+  return {
+    credentials: store,
+    identities: watchIdentities({ path, env: process.env, root, store, log }),
+  };
+}
+
+/** openAuditLog opens the audit trail the options name (a file, or stdout for `-`). */
+async function openAuditLog(options: CliOptions, log: Logger): Promise<AuditLog | undefined> {
+  const path = options.authz.auditLog;
+  if (path === null) {
+    if (options.authz.identitiesFile !== null) {
+      log("warn", "no --audit-log: calls by the identities are not recorded");
+    }
+    return undefined;
+  }
+  if (path === "-") return createStreamAuditLog(process.stdout);
+  return createFileAuditLog({ path, maxBytes: AUDIT_MAX_BYTES, keep: AUDIT_KEEP });
 }
 
 /** CLOSE_GRACE_MS is what shutdown allows, after the drain deadline, to close the backend and files. */

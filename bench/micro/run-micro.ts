@@ -1,5 +1,6 @@
 import { Bench } from "tinybench";
 import { formatTable } from "../format-table.js";
+import { authorizeMicro } from "./authorize-micro.js";
 import { engineMicro } from "./engine-micro.js";
 import { envelopeMicro } from "./envelope-micro.js";
 import { loggerMicro } from "./logger-micro.js";
@@ -67,7 +68,7 @@ async function timeOne(b: MicroBench, timeMs: number): Promise<MicroResult> {
  * the issue's target.
  */
 export async function runMicro(timeMs: number): Promise<MicroResult[]> {
-  const groups = [sigv4Micro, envelopeMicro, engineMicro, restMicro, loggerMicro];
+  const groups = [sigv4Micro, authorizeMicro, envelopeMicro, engineMicro, restMicro, loggerMicro];
   const results: MicroResult[] = [];
   for (const group of groups) {
     let benches: MicroBench[];

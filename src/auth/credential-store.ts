@@ -56,3 +56,20 @@ export function rootCredentialsFromEnv(env: NodeJS.ProcessEnv): {
     isDefault: accessKey === undefined || secretKey === undefined,
   };
 }
+
+/** SwappableCredentialStore is a CredentialStore whose content can be replaced at once (identities reload). */
+export interface SwappableCredentialStore extends CredentialStore {
+  /** replace makes `next` answer every lookup from now on; a request already verified keeps its identity. */
+  replace(next: CredentialStore): void;
+}
+
+/** createSwappableCredentialStore returns a store that answers from `initial` until replaced. */
+export function createSwappableCredentialStore(initial: CredentialStore): SwappableCredentialStore {
+  let current = initial;
+  return {
+    lookup: (accessKey) => current.lookup(accessKey),
+    replace(next) {
+      current = next;
+    },
+  };
+}

@@ -60,3 +60,45 @@ function actionMatches(pattern: string, lowerAction: string): boolean {
 function keyMatches(st: PolicyStatement, keyId: string): boolean {
   return (st.keyPatterns ?? []).some((p) => wildcardMatch(p, keyId));
 }
+
+/**
+ * mayEverAllow tells whether `policies` could allow `action` on some call: an Allow
+ * statement covers the action (unscoped, or scoped to keys for a key-scoped
+ * action) and no unscoped Deny covers it. It lets a server refuse a call before it
+ * reads the request, so that a caller without any permission for the action gets
+ * the same refusal whatever its request holds; evaluatePolicies still decides the
+ * call once its keys are known.
+ */
+export function mayEverAllow(policies: readonly PolicyDocument[], action: KmsAction): boolean {
+  const serviceLevel = SERVICE_LEVEL_ACTIONS.has(action);
+  const lowerAction = action.toLowerCase();
+  let allowed = false;
+  for (const policy of policies) {
+    for (const st of policy.statements) {
+      if (!st.actions.some((a) => actionMatches(a, lowerAction))) continue;
+      if (st.effect === "Deny") {
+        if (st.keyPatterns === null) return false;
+      } else if (st.keyPatterns === null || !serviceLevel) {
+        allowed = true;
+      }
+    }
+  }
+  return allowed;
+}
+
+/**
+ * statementsFor keeps, of `policies`, the statements whose actions cover `action`,
+ * as one document: evaluating it gives the same decision for that action, and
+ * skips every other statement (see permissionsOf, which does this once per identity).
+ */
+export function statementsFor(
+  policies: readonly PolicyDocument[],
+  action: KmsAction,
+): PolicyDocument {
+  const lowerAction = action.toLowerCase();
+  return {
+    statements: policies.flatMap((p) =>
+      p.statements.filter((st) => st.actions.some((a) => actionMatches(a, lowerAction))),
+    ),
+  };
+}

@@ -1,7 +1,10 @@
 /**
  * KMS_ACTIONS are the actions an identity's policy can allow or deny, one per RPC
- * (configure and reconfigure share `kms:Configure`; start, stop and status share
- * `kms:ServiceControl`; schedule and cancel deletion share `kms:DeleteKey`).
+ * (configure, reconfigure and rekey share `kms:Configure`; start and stop share
+ * `kms:ServiceControl`; status and config are read with `kms:ReadConfig`, so a
+ * read-only identity can see them without being able to stop the service;
+ * schedule and cancel deletion share `kms:DeleteKey`). Which RPC needs which is
+ * the `(kms.admin.v1.action)` option of each RPC in the proto.
  */
 export const KMS_ACTIONS = [
   "kms:Configure",

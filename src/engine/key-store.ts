@@ -14,6 +14,12 @@ import { createSingleFlight } from "./single-flight.js";
  * gone (destroying it on sight), so that rule holds whether or not the sweep
  * has run yet.
  */
+/**
+ * KEY_DESTROYED_MESSAGE is the engine log's message for each key destroyed once its
+ * deletion date passed (by the sweep, or on access): the gateway's audit trail listens for it.
+ */
+export const KEY_DESTROYED_MESSAGE = "key destroyed after its deletion date";
+
 export interface KeyStore {
   readonly cache: KeyCache;
   /** deadlines knows the deletion dates of the keys pending deletion this store has seen. */
@@ -113,7 +119,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     deadlines.forget(key.keyId);
     cache.removeKey(key.keyId, versionsOf(key));
     cache.dropUnwrapped(key.keyId);
-    log("info", "key destroyed after its deletion date", { keyId: key.keyId });
+    log("info", KEY_DESTROYED_MESSAGE, { keyId: key.keyId });
   }
 
   async function destroyIfDue(keyId: string): Promise<boolean> {

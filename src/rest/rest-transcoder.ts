@@ -69,6 +69,12 @@ export interface RestTranscoderOptions<S extends DescService> {
    * client only ever sees the error body. Not called for malformed requests.
    */
   onError?: (error: unknown, method: DescMethod) => void;
+  /**
+   * Called once a route matched, before the request is decoded; a ConnectError it
+   * throws is the answer. The gateway refuses here a caller without permission for
+   * the method, so it gets the same 403 whatever its request holds.
+   */
+  beforeDecode?: (method: DescMethod, contextValues: ContextValues) => Promise<void> | void;
 }
 
 /**
@@ -216,10 +222,11 @@ export function createRestTranscoder<S extends DescService>(
       const method = match.route.method;
       let answer: RestResponse;
       try {
+        await options.beforeDecode?.(method, req.contextValues);
         const input = decodeRequest(match.route, match.captures, req.rawQuery, req.body);
         answer = await call(req, method, input);
       } catch (e) {
-        // Only decodeRequest throws here: call() answers every error itself.
+        // Only beforeDecode and decodeRequest throw here: call() answers every error itself.
         answer = restErrorResponse(toConnectError(e));
       }
       answer.rpc = rpcNames.get(method);

@@ -121,3 +121,40 @@ async function open(path: string): Promise<FileHandle> {
 function ignoreMissing(error: NodeJS.ErrnoException): void {
   if (error.code !== "ENOENT") throw error;
 }
+
+/**
+ * createStreamAuditLog writes audit lines to a stream (`--audit-log -`: stdout),
+ * each resolved once the stream has taken it; a stream error, or more than
+ * `maxPending` lines waiting on a reader that does not keep up, rejects, so
+ * audited calls fail closed as with a file.
+ */
+export function createStreamAuditLog(
+  stream: NodeJS.WritableStream,
+  options: { maxPending?: number; now?: () => Date } = {},
+): AuditLog {
+  const now = options.now ?? (() => new Date());
+  const maxPending = options.maxPending ?? 10_000;
+  let pending = 0;
+  let closed = false;
+  return {
+    write(entry) {
+      if (closed) return Promise.reject(new AuditLogError("the audit log is closed"));
+      if (pending >= maxPending) {
+        return Promise.reject(new AuditLogError("the audit log is behind: too many lines waiting"));
+      }
+      pending++;
+      const line = formatAuditLine(entry, now());
+      return new Promise<void>((resolve, reject) => {
+        stream.write(line, (error) => {
+          pending--;
+          if (error)
+            reject(new AuditLogError("the audit stream cannot be written", { cause: error }));
+          else resolve();
+        });
+      });
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

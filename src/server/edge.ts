@@ -4,6 +4,7 @@ import {
   type Http2ServerResponse,
   constants as http2Constants,
 } from "node:http2";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
@@ -11,6 +12,10 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { CredentialStore } from "../auth/credential-store.js";
+import type { Identity } from "../auth/identity.js";
+import { permissionsOf } from "../auth/permissions.js";
+import type { ReplayCache } from "../auth/replay-cache.js";
+import { replayKeyOf } from "../auth/replay-key.js";
 import { checkBodySha256, verifySigV4Headers } from "../auth/verify-sigv4.js";
 import {
   type Cors,
@@ -68,7 +73,17 @@ export interface EdgeOptions {
   unaryRpc?: UnaryRpcServer;
   /** The CORS policy of the REST admin paths (--cors-origin); none when absent. */
   cors?: Cors;
+  /**
+   * Refuses an authenticated RPC before its body is screened or parsed, when the
+   * caller holds no permission for its method (CallAuthorizer.screen).
+   */
+  screen?: (caller: Caller, method: DescMethod) => Promise<void>;
+  /** With `--reject-replays`: the signatures already used within their window. */
+  replays?: ReplayCache;
 }
+
+/** REPLAY_MAX_PRESIGN_SECONDS is the longest presigned URL `--reject-replays` accepts: its window must fit the cache's. */
+export const REPLAY_MAX_PRESIGN_SECONDS = 900;
 
 /** Exchange is one request in flight, with what the access log will say about it. */
 interface Exchange {
@@ -234,6 +249,16 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
         return;
       }
       const { caller, read } = admission;
+      if (options.screen !== undefined) {
+        try {
+          await options.screen(caller, rpc.method);
+        } catch (err) {
+          if (!read.complete) closeAfterUnreadBody(ex);
+          const refusal = rpcErrorResponse(headerOf(req, "content-type"), ConnectError.from(err));
+          await writeRpc(ex, wire, refusal);
+          return;
+        }
+      }
       await serveRpc(ex, rpc, wire, {
         caller,
         // Authenticated bodies up to 1 MiB are buffered whole (and screened); a larger
@@ -326,7 +351,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     const signal = ex.deadline.signal;
     if (head.ok === true) {
       ex.accessKey = head.identity.accessKey;
-      const caller: Caller = { authenticated: true, name: head.identity.name };
+      const caller = callerOf(ex, head.identity);
       const read = await readBody(req, { signal });
       if (!read.complete) {
         return {
@@ -342,6 +367,8 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
           return refuse(ex, mismatch.reason);
         }
       }
+      const replay = checkReplay(ex);
+      if (replay !== undefined) return replay;
       return { ok: true, caller, read };
     }
     const read = await readBody(req, { signal, budget: options.preauthBudget });
@@ -356,14 +383,56 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       const result = head.finish(read.body);
       if (!result.ok) return refuse(ex, result.reason);
       ex.accessKey = result.identity.accessKey;
-      return {
-        ok: true,
-        caller: { authenticated: true, name: result.identity.name },
-        read,
-      };
+      const replay = checkReplay(ex);
+      if (replay !== undefined) return replay;
+      return { ok: true, caller: callerOf(ex, result.identity), read };
     } finally {
       options.preauthBudget.release(read.body.byteLength);
     }
+  }
+
+  /** callerOf is the Caller handed to the service: who, from where, in which request, and what it may do. */
+  function callerOf(ex: Exchange, identity: Identity): Caller {
+    const permissions = permissionsOf(identity);
+    return {
+      authenticated: true,
+      name: identity.name,
+      accessKey: identity.accessKey,
+      requestId: ex.reqId,
+      source: ex.remote,
+      allows: permissions.allows,
+      mayEver: permissions.mayEver,
+    };
+  }
+
+  /**
+   * checkReplay refuses (401) a verified request whose signature was already used,
+   * with `--reject-replays`; it runs only once the whole signature, body included,
+   * has held, so no one can make the gateway remember a signature it did not check.
+   * A presigned URL valid for longer than the window is refused in this mode, and a
+   * full cache answers 503 rather than forget a signature that could still be replayed.
+   */
+  function checkReplay(ex: Exchange): Admission | undefined {
+    if (options.replays === undefined) return undefined;
+    const key = replayKeyOf(ex.req.headers, ex.rawQuery);
+    if (key === undefined) return undefined;
+    if ((key.expiresSeconds ?? 0) > REPLAY_MAX_PRESIGN_SECONDS) {
+      ex.accessKey = undefined;
+      return refuse(
+        ex,
+        `presigned URLs may be valid for at most ${REPLAY_MAX_PRESIGN_SECONDS} seconds when replays are rejected`,
+      );
+    }
+    const verdict = options.replays.check(key.signature);
+    if (verdict === "fresh") return undefined;
+    ex.accessKey = undefined;
+    if (verdict === "replayed") return refuse(ex, "request already used (replay)");
+    return {
+      ok: false,
+      code: Code.Unavailable,
+      message: "too many recent requests to check for replays; retry shortly",
+      retryAfter: true,
+    };
   }
 
   function refuse(ex: Exchange, reason: string): Admission {

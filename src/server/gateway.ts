@@ -5,6 +5,8 @@ import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
 import { file_kms_admin_v1_service, KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
 import type { CredentialStore } from "../auth/credential-store.js";
+import { isKmsAction } from "../auth/permissions.js";
+import type { ReplayCache } from "../auth/replay-cache.js";
 import { createFileStateStore } from "../backends/local/file-state-store.js";
 import { localBackendFactory } from "../backends/local/local-backend.js";
 import { readSecretFile } from "../backends/local/read-secret-file.js";
@@ -12,8 +14,13 @@ import { createVaultBackendFactory } from "../backends/vault/vault-backend-facto
 import { createEngine } from "../engine/engine.js";
 import type { KmsEngine } from "../engine/types.js";
 import { createCors, createLegacyRoutes, createRestTranscoder } from "../rest/index.js";
+import { createCallAuthorizer } from "../service/call-authorizer.js";
+import { callerKey } from "../service/caller.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
+import { methodActionsOf } from "../service/method-actions.js";
 import { createAccessLog } from "./access-log.js";
+import { auditDestructions } from "./audit-destructions.js";
+import type { AuditLog } from "./audit-log.js";
 import { createEdge } from "./edge.js";
 import { createHealthService } from "./health-service.js";
 import { createListener } from "./listener.js";
@@ -52,6 +59,12 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** Lets key deletion with `force_immediate` (and `confirm_key_id`) destroy a key at once. */
   allowImmediateDeletion?: boolean;
+  /** Where audited calls and the deletion sweep's destructions are recorded; none keeps no trail. */
+  audit?: AuditLog;
+  /** Answer audited calls whose line cannot be written (logged) instead of failing them with 500. */
+  auditFailOpen?: boolean;
+  /** With `--reject-replays`: remembers used signatures; a second use is refused with 401. */
+  replays?: ReplayCache;
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -79,16 +92,25 @@ const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
  * protocol on one port. This is the only module that imports every folder.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const { log } = options;
+  const { log, audit } = options;
   const engine = await createEngine({
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
     backends: { local: localBackendFactory, vault: createVaultBackendFactory({ log }) },
     defaultKeyDir: join(options.dataDir, "keys"),
     readSecretFile,
+    log: audit === undefined ? log : auditDestructions(log, audit),
+  });
+  // One authorizer for every protocol: the edge screens RPCs with it, the REST
+  // transcoder screens routes with it, and every handler runs through it.
+  const authorizer = createCallAuthorizer({
+    actions: methodActionsOf(KmsAdminService, isKmsAction),
+    audit: audit === undefined ? undefined : (entry) => audit.write(entry),
+    auditFailOpen: options.auditFailOpen,
     log,
   });
   const implementation = createKmsAdminService(engine, {
     log,
+    authorizer,
     allowImmediateDeletion: options.allowImmediateDeletion,
   });
 
@@ -145,6 +167,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             log("error", "request failed", { method: method.name, cause: err });
           }
         },
+        beforeDecode: (method, values) => authorizer.screen(values.get(callerKey), method),
       }),
     }),
     cors: options.corsOrigins?.length ? createCors(options.corsOrigins) : undefined,
@@ -154,6 +177,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     readiness,
     bodyTimeoutMs: options.bodyTimeoutMs,
     preauthBudget: createPreauthBudget(options.preauthBodyBudgetBytes),
+    screen: (caller, method) =>
+      method.parent.typeName === KmsAdminService.typeName
+        ? authorizer.screen(caller, method)
+        : Promise.resolve(),
+    replays: options.replays,
     unaryRpc:
       options.unaryRpc === "connect"
         ? undefined
@@ -174,6 +202,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await listener.close({ graceMs: options.drainTimeoutMs ?? 10_000 });
       accessLog.close();
       await engine.close();
+      await audit?.close();
     },
   };
 }

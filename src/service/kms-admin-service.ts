@@ -1,13 +1,22 @@
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import type {
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
   KmsAdminService,
-  ScheduleKeyDeletionRequest,
+  type ScheduleKeyDeletionRequest,
 } from "../../gen/kms/admin/v1/service_pb.js";
+import { parseAnyEnvelope } from "../engine/backend-envelope.js";
 import { KmsError } from "../engine/errors.js";
 import type { KeyMetadata, KmsEngine, StatusView } from "../engine/types.js";
+import {
+  type CallAuthorizer,
+  type CallFacts,
+  createCallAuthorizer,
+  type ResultFacts,
+} from "./call-authorizer.js";
 import { callerKey } from "./caller.js";
-import { connectErrorFromKms, errorCodeHeader } from "./connect-error-from-kms.js";
+import { connectErrorFromKms } from "./connect-error-from-kms.js";
 import { configPatchFromMessage } from "./from-messages.js";
+import { methodActionsOf } from "./method-actions.js";
 import {
   backendStatusOf,
   configSummaryMessage,
@@ -41,9 +50,15 @@ function rustfsStatusFields(status: StatusView) {
   };
 }
 
-/** KmsAdminServiceOptions tune createKmsAdminService. */
+/** KmsAdminServiceOptions configure createKmsAdminService. */
 export interface KmsAdminServiceOptions {
   log?: ServiceLog;
+  /**
+   * Authorizes and audits every call; the gateway passes the one it also hands the
+   * edge and the REST transcoder. Without one, calls are authorized by the caller's
+   * own permissions against the proto's action table, and nothing is audited.
+   */
+  authorizer?: CallAuthorizer;
   /**
    * Lets ScheduleKeyDeletion honour `force_immediate: true` (with
    * `confirm_key_id` repeating the key id), as RustFS's
@@ -52,29 +67,46 @@ export interface KmsAdminServiceOptions {
   allowImmediateDeletion?: boolean;
 }
 
+const NO_KEYS: CallFacts = { keyIds: [] };
+
 /**
  * createKmsAdminService builds the one implementation of KmsAdminService that
  * every protocol (REST, Connect, gRPC, gRPC-Web) calls, from an injected
- * engine. Each handler checks the caller the edge established, calls the
- * engine and converts its plain values to message init shapes.
+ * engine. Each handler names the keys its request touches (for decrypt and
+ * re-encrypt, the key inside the ciphertext), runs the engine call through the
+ * authorizer (authenticated? allowed on those keys? audited) and converts its
+ * plain values to message init shapes.
  */
 export function createKmsAdminService(
   engine: KmsEngine,
   options: KmsAdminServiceOptions = {},
 ): ServiceImpl<typeof KmsAdminService> {
-  async function call<T>(ctx: HandlerContext, op: () => Promise<T> | T): Promise<T> {
-    const caller = ctx.values.get(callerKey);
-    if (!caller.authenticated) {
-      throw new ConnectError(caller.reason, Code.Unauthenticated, {
-        [errorCodeHeader]: "AccessDenied",
-      });
-    }
+  const authorizer =
+    options.authorizer ??
+    createCallAuthorizer({
+      actions: methodActionsOf(KmsAdminService, (name) => /^kms:[A-Za-z]+$/.test(name)),
+    });
+
+  async function call<T>(
+    ctx: HandlerContext,
+    facts: CallFacts,
+    op: () => Promise<T> | T,
+    outcomeOf?: (result: T) => ResultFacts,
+  ): Promise<T> {
     try {
-      return await op();
+      return await authorizer.run(
+        ctx.values.get(callerKey),
+        ctx.method as DescMethod,
+        facts,
+        async () => op(),
+        outcomeOf,
+      );
     } catch (err) {
       const connectError = connectErrorFromKms(err);
       if (connectError.code === Code.Internal) {
-        options.log?.("error", "request failed", { method: ctx.method.name, cause: err });
+        // The authorizer has already turned an engine error into a ConnectError; its cause is the news.
+        const cause = connectError.cause ?? err;
+        options.log?.("error", "request failed", { method: ctx.method.name, cause });
       }
       throw connectError;
     }
@@ -84,12 +116,18 @@ export function createKmsAdminService(
    * keyCall runs a key operation that answers `{key_metadata}`, with the
    * `success` and `message` RustFS clients read beside it.
    */
-  function keyCall(ctx: HandlerContext, message: string, op: () => Promise<KeyMetadata>) {
-    return call(ctx, async () => ({
-      keyMetadata: keyMetadataMessage(await op()),
-      success: true,
-      message,
-    }));
+  function keyCall(
+    ctx: HandlerContext,
+    keyId: string,
+    message: string,
+    op: () => Promise<KeyMetadata>,
+  ) {
+    return call(
+      ctx,
+      { keyIds: [keyId] },
+      async () => ({ keyMetadata: keyMetadataMessage(await op()), success: true, message }),
+      (r) => ({ keyVersion: r.keyMetadata.keyVersion }),
+    );
   }
 
   /**
@@ -118,17 +156,24 @@ export function createKmsAdminService(
     return { meta: await engine.destroyKeyNow(req.keyId), message: "key deleted immediately" };
   }
 
+  /** wrapKeyIds is the key a wrap will use: the one named, else the default key (none when neither). */
+  function wrapKeyIds(keyId: string | undefined): string[] {
+    const id = keyId || engine.config().defaultKeyId;
+    return id ? [id] : [];
+  }
+
   return {
     configure: (req, ctx) =>
-      call(ctx, () =>
+      call(ctx, NO_KEYS, () =>
         engine.configure(configPatchFromMessage(req.config), { requireMasterKey: true }),
       ),
     reconfigure: (req, ctx) =>
-      call(ctx, () => engine.reconfigure(configPatchFromMessage(req.config))),
-    startService: (req, ctx) => call(ctx, () => engine.start({ force: req.force === true })),
-    stopService: (_req, ctx) => call(ctx, () => engine.stop()),
+      call(ctx, NO_KEYS, () => engine.reconfigure(configPatchFromMessage(req.config))),
+    startService: (req, ctx) =>
+      call(ctx, NO_KEYS, () => engine.start({ force: req.force === true })),
+    stopService: (_req, ctx) => call(ctx, NO_KEYS, () => engine.stop()),
     getStatus: (_req, ctx) =>
-      call(ctx, async () => {
+      call(ctx, NO_KEYS, async () => {
         const status = await engine.status();
         return {
           status: status.status,
@@ -142,7 +187,7 @@ export function createKmsAdminService(
         };
       }),
     getConfig: (_req, ctx) =>
-      call(ctx, () => {
+      call(ctx, NO_KEYS, () => {
         const config = engine.config();
         return {
           backend: config.backend ?? undefined,
@@ -152,9 +197,9 @@ export function createKmsAdminService(
           defaultKeyId: config.defaultKeyId ?? undefined,
         };
       }),
-    clearCache: (_req, ctx) => call(ctx, () => engine.clearCache()).then(() => ({})),
+    clearCache: (_req, ctx) => call(ctx, NO_KEYS, () => engine.clearCache()).then(() => ({})),
     rekeyMaster: (req, ctx) =>
-      call(ctx, () =>
+      call(ctx, NO_KEYS, () =>
         engine.rekeyMaster({
           masterKey: req.masterKey,
           masterKeyFile: req.masterKeyFile,
@@ -162,21 +207,26 @@ export function createKmsAdminService(
         }),
       ),
     createKey: (req, ctx) =>
-      call(ctx, async () => {
-        const meta = await engine.createKey({
-          keyUsage: req.keyUsage,
-          description: req.description,
-          tags: req.tags,
-        });
-        return {
-          keyId: meta.keyId,
-          keyMetadata: keyMetadataMessage(meta),
-          success: true,
-          message: "key created successfully",
-        };
-      }),
+      call(
+        ctx,
+        NO_KEYS,
+        async () => {
+          const meta = await engine.createKey({
+            keyUsage: req.keyUsage,
+            description: req.description,
+            tags: req.tags,
+          });
+          return {
+            keyId: meta.keyId,
+            keyMetadata: keyMetadataMessage(meta),
+            success: true,
+            message: "key created successfully",
+          };
+        },
+        (r) => ({ keyIds: [r.keyId], keyVersion: r.keyMetadata.keyVersion }),
+      ),
     listKeys: (req, ctx) =>
-      call(ctx, async () => {
+      call(ctx, NO_KEYS, async () => {
         const page = await engine.listKeys({ limit: req.limit, marker: req.marker });
         return {
           keys: keyListEntryMessages(page),
@@ -188,64 +238,121 @@ export function createKmsAdminService(
         };
       }),
     describeKey: (req, ctx) =>
-      keyCall(ctx, "key described successfully", () => engine.describeKey(req.keyId)),
+      keyCall(ctx, req.keyId, "key described successfully", () => engine.describeKey(req.keyId)),
     scheduleKeyDeletion: (req, ctx) =>
-      call(ctx, async () => {
-        const { meta, message } = await scheduleDeletion(req);
-        const keyMetadata = keyMetadataMessage(meta);
-        return { keyMetadata, success: true, message, deletionDate: keyMetadata.deletionDate };
-      }),
+      call(
+        ctx,
+        { keyIds: [req.keyId] },
+        async () => {
+          const { meta, message } = await scheduleDeletion(req);
+          const keyMetadata = keyMetadataMessage(meta);
+          return { keyMetadata, success: true, message, deletionDate: keyMetadata.deletionDate };
+        },
+        (r) => ({ keyVersion: r.keyMetadata.keyVersion }),
+      ),
     cancelKeyDeletion: (req, ctx) =>
-      keyCall(ctx, "key deletion cancelled", () => engine.cancelKeyDeletion(req.keyId)),
+      keyCall(ctx, req.keyId, "key deletion cancelled", () => engine.cancelKeyDeletion(req.keyId)),
     generateDataKey: (req, ctx) =>
-      call(ctx, () =>
-        engine.generateDataKey({
-          keyId: req.keyId,
-          keySpec: req.keySpec,
-          encryptionContext: req.encryptionContext,
-        }),
+      call(
+        ctx,
+        { keyIds: wrapKeyIds(req.keyId), encryptionContext: req.encryptionContext },
+        () =>
+          engine.generateDataKey({
+            keyId: req.keyId,
+            keySpec: req.keySpec,
+            encryptionContext: req.encryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
       ),
-    decrypt: (req, ctx) =>
-      call(ctx, () =>
-        engine.decrypt({
-          ciphertextBlob: req.ciphertextBlob,
-          encryptionContext: req.encryptionContext,
-        }),
-      ),
-    enableKey: (req, ctx) => keyCall(ctx, "key enabled", () => engine.enableKey(req.keyId)),
-    disableKey: (req, ctx) => keyCall(ctx, "key disabled", () => engine.disableKey(req.keyId)),
-    rotateKey: (req, ctx) => keyCall(ctx, "key rotated", () => engine.rotateKey(req.keyId)),
+    decrypt: (req, ctx) => {
+      // Authorized against the key the ciphertext names (read from its header,
+      // nothing decrypted), never against anything else the caller says.
+      const envelope = envelopeOf(req.ciphertextBlob);
+      return call(
+        ctx,
+        { keyIds: envelope ? [envelope.keyId] : [], encryptionContext: req.encryptionContext },
+        () =>
+          engine.decrypt({
+            ciphertextBlob: req.ciphertextBlob,
+            encryptionContext: req.encryptionContext,
+          }),
+        () => ({ keyVersion: envelope?.keyVersion ?? null }),
+      );
+    },
+    enableKey: (req, ctx) =>
+      keyCall(ctx, req.keyId, "key enabled", () => engine.enableKey(req.keyId)),
+    disableKey: (req, ctx) =>
+      keyCall(ctx, req.keyId, "key disabled", () => engine.disableKey(req.keyId)),
+    rotateKey: (req, ctx) =>
+      keyCall(ctx, req.keyId, "key rotated", () => engine.rotateKey(req.keyId)),
     updateKeyDescription: (req, ctx) =>
-      keyCall(ctx, "key description updated", () =>
+      keyCall(ctx, req.keyId, "key description updated", () =>
         engine.updateKeyDescription(req.keyId, req.description),
       ),
-    tagKey: (req, ctx) => keyCall(ctx, "key tagged", () => engine.tagKey(req.keyId, req.tags)),
+    tagKey: (req, ctx) =>
+      keyCall(ctx, req.keyId, "key tagged", () => engine.tagKey(req.keyId, req.tags)),
     untagKey: (req, ctx) =>
-      keyCall(ctx, "key untagged", () => engine.untagKey(req.keyId, req.tagKeys)),
+      keyCall(ctx, req.keyId, "key untagged", () => engine.untagKey(req.keyId, req.tagKeys)),
     generateDataKeyWithoutPlaintext: (req, ctx) =>
-      call(ctx, () =>
-        engine.generateDataKeyWithoutPlaintext({
-          keyId: req.keyId,
-          keySpec: req.keySpec,
-          encryptionContext: req.encryptionContext,
-        }),
+      call(
+        ctx,
+        { keyIds: wrapKeyIds(req.keyId), encryptionContext: req.encryptionContext },
+        () =>
+          engine.generateDataKeyWithoutPlaintext({
+            keyId: req.keyId,
+            keySpec: req.keySpec,
+            encryptionContext: req.encryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
       ),
     encrypt: (req, ctx) =>
-      call(ctx, () =>
-        engine.encrypt({
-          keyId: req.keyId,
-          plaintext: req.plaintext,
-          encryptionContext: req.encryptionContext,
-        }),
+      call(
+        ctx,
+        { keyIds: wrapKeyIds(req.keyId), encryptionContext: req.encryptionContext },
+        () =>
+          engine.encrypt({
+            keyId: req.keyId,
+            plaintext: req.plaintext,
+            encryptionContext: req.encryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
       ),
-    reEncrypt: (req, ctx) =>
-      call(ctx, () =>
-        engine.reEncrypt({
-          ciphertextBlob: req.ciphertextBlob,
+    reEncrypt: (req, ctx) => {
+      // Both keys must be allowed: the one inside the ciphertext and the
+      // destination (the source key again when none is named).
+      const source = envelopeOf(req.ciphertextBlob)?.keyId;
+      const destination = req.destinationKeyId || source;
+      const keyIds = source === undefined ? [] : [...new Set([source, destination as string])];
+      return call(
+        ctx,
+        {
+          keyIds,
           encryptionContext: req.encryptionContext,
-          destinationKeyId: req.destinationKeyId,
           destinationEncryptionContext: req.destinationEncryptionContext,
-        }),
-      ),
+        },
+        () =>
+          engine.reEncrypt({
+            ciphertextBlob: req.ciphertextBlob,
+            encryptionContext: req.encryptionContext,
+            destinationKeyId: req.destinationKeyId,
+            destinationEncryptionContext: req.destinationEncryptionContext,
+          }),
+        (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
+      );
+    },
   };
+}
+
+/**
+ * envelopeOf reads a ciphertext's header (key id and version) without decrypting
+ * it, or undefined when it is not an envelope: such a call can only be allowed by
+ * an unscoped statement, and the engine then refuses the ciphertext itself.
+ */
+function envelopeOf(blob: Uint8Array): { keyId: string; keyVersion: number } | undefined {
+  try {
+    const { keyId, keyVersion } = parseAnyEnvelope(blob);
+    return { keyId, keyVersion };
+  } catch {
+    return undefined;
+  }
 }

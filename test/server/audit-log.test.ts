@@ -11,6 +11,7 @@ const entry = (n: number, context: Record<string, string> | null = null): AuditE
   identity: "objectstore",
   source: "127.0.0.1",
   action: "kms:GenerateDataKey",
+  method: "GenerateDataKey",
   keyIds: ["app-1"],
   keyVersion: 2,
   outcome: "allowed",
@@ -58,11 +59,13 @@ describe("the audit log", () => {
       identity: "objectstore",
       source: "127.0.0.1",
       action: "kms:GenerateDataKey",
+      method: "GenerateDataKey",
       keyIds: ["app-1"],
       keyVersion: 2,
       outcome: "allowed",
       errorCode: null,
       encryptionContext: expect.any(Object),
+      destinationEncryptionContext: null,
     });
     expect(Object.entries(first.encryptionContext)).toEqual([
       ["__proto__", expect.stringMatching(/^sha256:[0-9a-f]{16}$/)],

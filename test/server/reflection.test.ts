@@ -117,6 +117,7 @@ describe("reflection protocol details", () => {
       "google/api/http.proto",
       "google/protobuf/descriptor.proto",
       "google/protobuf/timestamp.proto",
+      "kms/admin/v1/authz.proto",
       "kms/admin/v1/service.proto",
       "kms/admin/v1/types.proto",
     ]);
@@ -193,8 +194,15 @@ describe("reflection protocol details", () => {
     );
     expect(numbers?.messageResponse).toMatchObject({
       case: "allExtensionNumbersResponse",
-      value: { baseTypeName: "google.protobuf.MethodOptions", extensionNumber: [72295728] },
+      value: {
+        baseTypeName: "google.protobuf.MethodOptions",
+        // google.api.http, and kms.admin.v1.action (proto/kms/admin/v1/authz.proto).
+        extensionNumber: expect.arrayContaining([72295728, 50901]),
+      },
     });
+    if (numbers?.messageResponse.case === "allExtensionNumbersResponse") {
+      expect([...numbers.messageResponse.value.extensionNumber].sort()).toEqual([50901, 72295728]);
+    }
     expect(unknownNumber?.messageResponse).toMatchObject({
       case: "errorResponse",
       value: { errorCode: 5 },

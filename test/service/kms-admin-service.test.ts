@@ -17,6 +17,7 @@ import type { KmsEngine, StatusView } from "../../src/engine/types.js";
 import { callerKey } from "../../src/service/caller.js";
 import { configPatchFromMessage } from "../../src/service/from-messages.js";
 import { createKmsAdminService } from "../../src/service/kms-admin-service.js";
+import { rootCaller } from "../helpers/root-caller.js";
 
 // The service layer against a fake engine: authentication from the context,
 // the one error mapping, and the conversions.
@@ -27,7 +28,7 @@ function context(
 ): HandlerContext {
   const contextValues = createContextValues();
   if (authenticated) {
-    contextValues.set(callerKey, { authenticated: true, name: "root" });
+    contextValues.set(callerKey, rootCaller());
   }
   return createHandlerContext({
     service: KmsAdminService,
@@ -268,7 +269,13 @@ describe("the key lifecycle handlers", () => {
       ciphertextBlob: blob,
     }));
     const service = createKmsAdminService(
-      fakeEngine({ encrypt, reEncrypt, generateDataKeyWithoutPlaintext }),
+      fakeEngine({
+        encrypt,
+        reEncrypt,
+        generateDataKeyWithoutPlaintext,
+        // Read for authorization: a wrap without key_id uses the default key.
+        config: () => ({ ...({} as ReturnType<KmsEngine["config"]>), defaultKeyId: "k" }),
+      }),
     );
     const m = KmsAdminService.method;
     expect(

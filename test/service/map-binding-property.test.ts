@@ -7,6 +7,7 @@ import { callerKey } from "../../src/service/caller.js";
 import { createKmsAdminService } from "../../src/service/kms-admin-service.js";
 import { createFixture } from "../engine/engine-fixture.js";
 import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
+import { rootCaller } from "../helpers/root-caller.js";
 
 // Issue 5 item 1 through REST, the service and the engine together: for
 // random string maps, decrypt succeeds with the same map and fails with any
@@ -29,7 +30,7 @@ async function setup() {
       rawQuery: "",
       headers: new Headers({ host: "127.0.0.1" }),
       body: new TextEncoder().encode(body),
-      contextValues: createContextValues().set(callerKey, { authenticated: true, name: "root" }),
+      contextValues: createContextValues().set(callerKey, rootCaller()),
       signal: new AbortController().signal,
     });
     const text = res.body;

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import { KMS_ACTIONS } from "../../src/auth/kms-actions.js";
+import { isKmsAction } from "../../src/auth/permissions.js";
+import { UNAUDITED_METHODS } from "../../src/service/call-authorizer.js";
+import { methodActionsOf } from "../../src/service/method-actions.js";
+
+// The action table comes from the proto's (kms.admin.v1.action) options: every
+// RPC has one, every one is a known action, and every action is used.
+
+describe("the action of each RPC", () => {
+  const table = methodActionsOf(KmsAdminService, isKmsAction);
+
+  it("every RPC carries a known action", () => {
+    expect(table.size).toBe(KmsAdminService.methods.length);
+    for (const method of KmsAdminService.methods) {
+      expect(isKmsAction(table.get(method) ?? ""), method.name).toBe(true);
+    }
+  });
+
+  it("is the table issue 9 asks for", () => {
+    const byName = Object.fromEntries([...table].map(([m, a]) => [m.name, a]));
+    expect(byName).toEqual({
+      Configure: "kms:Configure",
+      Reconfigure: "kms:Configure",
+      RekeyMaster: "kms:Configure",
+      StartService: "kms:ServiceControl",
+      StopService: "kms:ServiceControl",
+      GetStatus: "kms:ReadConfig",
+      GetConfig: "kms:ReadConfig",
+      ClearCache: "kms:ClearCache",
+      CreateKey: "kms:CreateKey",
+      ListKeys: "kms:ListKeys",
+      DescribeKey: "kms:DescribeKey",
+      ScheduleKeyDeletion: "kms:DeleteKey",
+      CancelKeyDeletion: "kms:DeleteKey",
+      EnableKey: "kms:EnableKey",
+      DisableKey: "kms:DisableKey",
+      RotateKey: "kms:RotateKey",
+      TagKey: "kms:TagResource",
+      UntagKey: "kms:UntagResource",
+      UpdateKeyDescription: "kms:UpdateKeyDescription",
+      GenerateDataKey: "kms:GenerateDataKey",
+      GenerateDataKeyWithoutPlaintext: "kms:GenerateDataKeyWithoutPlaintext",
+      Encrypt: "kms:Encrypt",
+      Decrypt: "kms:Decrypt",
+      ReEncrypt: "kms:ReEncrypt",
+    });
+    // Every action of the policy language is some RPC's.
+    expect(new Set(table.values())).toEqual(new Set(KMS_ACTIONS));
+  });
+
+  it("refuses to build a table when an action is not known (no gateway starts)", () => {
+    expect(() => methodActionsOf(KmsAdminService, (a) => a !== "kms:Decrypt")).toThrow(
+      /KmsAdminService.Decrypt has no valid \(kms.admin.v1.action\)/,
+    );
+  });
+
+  it("leaves only reads unaudited", () => {
+    expect([...UNAUDITED_METHODS].sort()).toEqual([
+      "DescribeKey",
+      "GetConfig",
+      "GetStatus",
+      "ListKeys",
+    ]);
+    for (const name of UNAUDITED_METHODS) {
+      expect(KmsAdminService.methods.some((m) => m.name === name)).toBe(true);
+    }
+  });
+});
