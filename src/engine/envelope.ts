@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, createHmac, hash, randomFillSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hash } from "node:crypto";
 import { KmsError } from "./errors.js";
 import { isValidKeyId } from "./key-id.js";
+import { fillRandom } from "./random-pool.js";
 
 /**
  * The ciphertext envelope. docs/envelope.md is the full specification, with
@@ -165,7 +166,8 @@ function seal(
   envelope.writeUInt32BE(keyVersion, FIXED_HEADER + idLength);
   envelope.writeUInt32BE(plaintext.length, FIXED_HEADER + idLength + 4);
   if (randomness === null) {
-    fillSaltAndIv(envelope, saltStart);
+    // The salt and IV are contiguous in the layout: one draw fills both.
+    fillRandom(envelope, saltStart, SALT_LENGTH + IV_LENGTH);
   } else {
     envelope.set(randomness.salt, saltStart);
     envelope.set(randomness.iv, ivStart);
@@ -257,29 +259,6 @@ function deriveWrappingKey(material: Uint8Array, salt: Uint8Array): Buffer {
   } finally {
     prkScratch.fill(0);
   }
-}
-
-/**
- * RANDOM_POOL_WRAPS is how many wraps' salts and IVs one call to the CSPRNG
- * fills at once (256 × 44 bytes). The pool holds only salts and IVs, which are
- * public once written, never key material; each is handed out once and then
- * wiped, so no two wraps share one.
- */
-const RANDOM_POOL_WRAPS = 256;
-const RANDOM_PER_WRAP = SALT_LENGTH + IV_LENGTH;
-const randomPool = Buffer.alloc(RANDOM_PER_WRAP * RANDOM_POOL_WRAPS);
-let randomPoolOffset = randomPool.length;
-
-/** fillSaltAndIv writes a fresh salt and IV (contiguous in the layout) at `offset` of `target`. */
-function fillSaltAndIv(target: Buffer, offset: number): void {
-  if (randomPoolOffset === randomPool.length) {
-    randomFillSync(randomPool);
-    randomPoolOffset = 0;
-  }
-  const end = randomPoolOffset + RANDOM_PER_WRAP;
-  randomPool.copy(target, offset, randomPoolOffset, end);
-  randomPool.fill(0, randomPoolOffset, end);
-  randomPoolOffset = end;
 }
 
 /** parseEnvelope splits a v1 or legacy blob into its fields, or rejects with the opaque INVALID_CIPHERTEXT. */
