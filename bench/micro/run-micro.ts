@@ -29,14 +29,14 @@ function failed(name: string, targetUs: number | null, error: string): MicroResu
 }
 
 /**
- * loopCpuUsPerOp runs an operation back to back for `timeMs` and returns the process CPU
+ * loopCpuUsPerOp runs an operation back to back (awaiting it when it returns a promise) for `timeMs` and returns the process CPU
  * (user + system) per call. The clock is read once per batch of calls, and nothing is
  * stored per call, so the figure is the operation's own cost: tinybench's run reads the
  * clock twice per call, keeps every sample and sorts them afterwards (millions of
  * samples for a sub-microsecond piece), which inflated the CPU per call of the fastest
  * pieces several times over.
  */
-async function loopCpuUsPerOp(fn: () => unknown, timeMs: number): Promise<number> {
+export async function loopCpuUsPerOp(fn: () => unknown, timeMs: number): Promise<number> {
   let batch = 1;
   let runs = 0;
   const until = performance.now() + timeMs;
