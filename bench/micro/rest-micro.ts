@@ -9,6 +9,7 @@ import { createRestTranscoder } from "../../src/rest/index.js";
 import { compileRestJsonWriter, writeRestJson } from "../../src/rest/json-writer.js";
 import { decodeRequest } from "../../src/rest/request-decoder.js";
 import { createRouteMatcher } from "../../src/rest/route-matcher.js";
+import { createLazyRestRequest } from "../../src/server/lazy-rest-request.js";
 import { fixedDataKey } from "../baselines/fixed-responses.js";
 import type { MicroBench } from "./micro-bench.js";
 
@@ -69,15 +70,17 @@ export async function restMicro(): Promise<MicroBench[]> {
     {
       name: "REST transcoder round trip (no-op handler)",
       fn: async () => {
-        const answer = await transcoder.handle({
-          method: "POST",
-          rawPath: GENERATE,
-          rawQuery: "",
-          headers,
-          body,
-          contextValues: createContextValues(),
-          signal: new AbortController().signal,
-        });
+        // The request as the edge builds it: headers and signal only if read.
+        const answer = await transcoder.handle(
+          createLazyRestRequest({
+            method: "POST",
+            rawPath: GENERATE,
+            rawQuery: "",
+            headers: () => headers,
+            body,
+            contextValues: createContextValues(),
+          }),
+        );
         if (answer.status !== 200) throw new Error(`transcoder answered ${answer.status}`);
       },
     },

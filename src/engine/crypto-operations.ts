@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { StoredKey } from "./backend.js";
 import { parseAnyEnvelope } from "./backend-envelope.js";
 import { encodeEncryptionContext } from "./encryption-context.js";
@@ -8,6 +7,7 @@ import { parseDataKeySpec, parseEncryptPlaintext } from "./key-input.js";
 import type { KeyContext } from "./key-operations.js";
 import { assertUsable } from "./key-state-rules.js";
 import { keyNotFound } from "./key-store.js";
+import { randomSecret } from "./random-pool.js";
 import type {
   DataKey,
   DecryptedKey,
@@ -52,7 +52,7 @@ async function issueDataKey(
   const length = parseDataKeySpec(input.keySpec);
   const context = encodeEncryptionContext(input.encryptionContext);
   const key = await loadUsable(ctx, keyId, operation);
-  const plaintextKey = randomBytes(length);
+  const plaintextKey = randomSecret(length);
   try {
     return {
       keyId,

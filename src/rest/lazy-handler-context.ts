@@ -52,86 +52,101 @@ const callOver = new ConnectError("the call is over", Code.Canceled);
  * linked controller, a deadline controller and three Headers per call and aborts
  * them on completion, which creates an abort error with a stack every time; a
  * handler that reads none of them (every KMS method) costs none of that here.
+ * The context is a class instance, its getters on the prototype: V8 builds an
+ * object literal with getters through its slow path, several µs per call.
  */
 export function createLazyHandlerContext(init: LazyHandlerContextInit): LazyHandlerContext {
-  const deadlineAt = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
-  let controller: AbortController | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let unsubscribe: (() => void) | undefined;
-  let ended = false;
-  let requestHeader: Headers | undefined;
-  let responseHeader: Headers | undefined;
-  let responseTrailer: Headers | undefined;
-  let url: string | undefined;
+  const context = new LazyContext(init);
+  return {
+    context,
+    touchedResponseHeader: () => context.touchedHeader,
+    touchedResponseTrailer: () => context.touchedTrailer,
+    end: () => context.end(),
+  };
+}
 
-  function signal(): AbortSignal {
-    if (controller !== undefined) return controller.signal;
+/** LazyContext is createLazyHandlerContext's handler context. */
+class LazyContext implements HandlerContext {
+  readonly method: DescMethod;
+  readonly service: DescMethod["parent"];
+  readonly protocolName: string;
+  readonly requestMethod: string;
+  readonly values: ContextValues;
+  /** An own function, not a method: connect's contexts survive `const { timeoutMs } = ctx`. */
+  readonly timeoutMs: () => number | undefined;
+  touchedHeader: Headers | undefined;
+  touchedTrailer: Headers | undefined;
+  readonly #init: LazyHandlerContextInit;
+  readonly #deadlineAt: number | undefined;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #ended = false;
+  #requestHeader: Headers | undefined;
+  #url: string | undefined;
+
+  constructor(init: LazyHandlerContextInit) {
+    this.#init = init;
+    this.method = init.method;
+    this.service = init.method.parent;
+    this.protocolName = init.protocolName;
+    this.requestMethod = init.requestMethod;
+    this.values = init.contextValues;
+    const deadlineAt = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
+    this.#deadlineAt = deadlineAt;
+    this.timeoutMs = () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now());
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller !== undefined) return this.#controller.signal;
     const own = new AbortController();
-    controller = own;
-    if (ended) {
+    this.#controller = own;
+    if (this.#ended) {
       own.abort(callOver);
       return own.signal;
     }
-    unsubscribe = init.onClientGone((reason) =>
+    this.#unsubscribe = this.#init.onClientGone((reason) =>
       own.abort(reason ?? new ConnectError("the client went away", Code.Canceled)),
     );
+    const deadlineAt = this.#deadlineAt;
     if (deadlineAt !== undefined && !own.signal.aborted) {
       // The same reason connect's createDeadlineSignal gives.
       const onDeadline = () =>
         own.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
       const left = deadlineAt - Date.now();
       if (left <= 0) onDeadline();
-      else timer = setTimeout(onDeadline, left);
+      else this.#timer = setTimeout(onDeadline, left);
     }
     return own.signal;
   }
 
-  const header = () => {
-    responseHeader ??= new Headers(init.responseHeader);
-    return responseHeader;
-  };
-  const trailer = () => {
-    responseTrailer ??= new Headers(init.responseTrailer);
-    return responseTrailer;
-  };
-  const context: HandlerContext = {
-    method: init.method,
-    service: init.method.parent,
-    protocolName: init.protocolName,
-    requestMethod: init.requestMethod,
-    values: init.contextValues,
-    timeoutMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
-    get signal() {
-      return signal();
-    },
-    get requestHeader() {
-      requestHeader ??= new Headers(init.requestHeader());
-      return requestHeader;
-    },
-    get responseHeader() {
-      return header();
-    },
-    get responseTrailer() {
-      return trailer();
-    },
-    get url() {
-      url ??= init.url();
-      return url;
-    },
-  };
+  get requestHeader(): Headers {
+    this.#requestHeader ??= new Headers(this.#init.requestHeader());
+    return this.#requestHeader;
+  }
 
-  return {
-    context,
-    touchedResponseHeader: () => responseHeader,
-    touchedResponseTrailer: () => responseTrailer,
-    end() {
-      if (ended) return;
-      ended = true;
-      clearTimeout(timer);
-      unsubscribe?.();
-      controller?.abort(callOver);
-    },
-  };
+  get responseHeader(): Headers {
+    this.touchedHeader ??= new Headers(this.#init.responseHeader);
+    return this.touchedHeader;
+  }
+
+  get responseTrailer(): Headers {
+    this.touchedTrailer ??= new Headers(this.#init.responseTrailer);
+    return this.touchedTrailer;
+  }
+
+  get url(): string {
+    this.#url ??= this.#init.url();
+    return this.#url;
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    this.#unsubscribe?.();
+    this.#controller?.abort(callOver);
+  }
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 } from "../rest/index.js";
 import { type Caller, callerKey } from "../service/caller.js";
 import type { AccessEntry, AccessLog, AccessProtocol } from "./access-log.js";
+import { createLazyRestRequest } from "./lazy-rest-request.js";
 import { lingerOnClose } from "./linger-close.js";
 import type { Logger } from "./logger.js";
 import type { PreauthBudget } from "./preauth-budget.js";
@@ -295,34 +296,19 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     // the handler has returned nothing listens, so a normal close builds no abort error.
     // The controller itself is made only if the handler reads the signal (no KMS
     // method does), already aborted when the client has gone by then.
-    let abort: AbortController | undefined;
-    let gone = false;
-    ex.onClose = () => {
-      gone = true;
-      abort?.abort();
-    };
+    const request = createLazyRestRequest({
+      method: req.method ?? "GET",
+      rawPath,
+      rawQuery: ex.rawQuery,
+      // Built only if the handler or the URL asks for them (no KMS method does).
+      headers: () => headersOf(req),
+      body: admission.read.body,
+      contextValues: createContextValues().set(callerKey, admission.caller),
+    });
+    ex.onClose = () => request.clientGone();
     let answer: RestResponse;
-    let headers: Headers | undefined;
     try {
-      answer = await options.rest.handle({
-        method: req.method ?? "GET",
-        rawPath,
-        rawQuery: ex.rawQuery,
-        // Built only if the handler or the URL asks for them (no KMS method does).
-        get headers() {
-          headers ??= headersOf(req);
-          return headers;
-        },
-        body: admission.read.body,
-        contextValues: createContextValues().set(callerKey, admission.caller),
-        get signal() {
-          if (abort === undefined) {
-            abort = new AbortController();
-            if (gone) abort.abort();
-          }
-          return abort.signal;
-        },
-      });
+      answer = await options.rest.handle(request);
     } finally {
       ex.onClose = undefined;
     }

@@ -1,14 +1,17 @@
-import { randomBytes } from "node:crypto";
+import { createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeEncryptionContext } from "../../src/engine/encryption-context.js";
 import {
   ENVELOPE_FORMAT_V1,
+  ENVELOPE_HKDF_INFO,
   INVALID_CIPHERTEXT_MESSAGE,
   openEnvelope,
   parseEnvelope,
   sealEnvelope,
 } from "../../src/engine/envelope.js";
 import { isKmsError } from "../../src/engine/errors.js";
+import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
 
 const material = randomBytes(32);
 const noContext = encodeEncryptionContext(undefined);
@@ -101,6 +104,38 @@ describe("envelope", () => {
       expect((caught as Error).message).toBe(INVALID_CIPHERTEXT_MESSAGE);
     }
   });
+});
+
+describe("envelope wrapping key (the hand-written HKDF against node:crypto's hkdfSync)", () => {
+  // The envelope derives its wrapping key with a hand-written HMAC (one-shot hashes):
+  // every blob must open with the key node:crypto's own HKDF derives, whatever the
+  // material's length (up to and past one HMAC block) and the plaintext.
+  it(
+    "opens every sealed blob with hkdfSync's key and AES-256-GCM from node:crypto",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 1, maxLength: 100 }),
+          fc.uint8Array({ maxLength: 80 }),
+          fc.uint8Array({ maxLength: 40 }),
+          (keyMaterial, plaintext, context) => {
+            const parsed = parseEnvelope(sealEnvelope(keyMaterial, "k-1", 3, plaintext, context));
+            const key = Buffer.from(
+              hkdfSync("sha256", keyMaterial, parsed.salt as Buffer, ENVELOPE_HKDF_INFO, 32),
+            );
+            const decipher = createDecipheriv("aes-256-gcm", key, parsed.iv, { authTagLength: 16 });
+            decipher.setAAD(Buffer.concat([parsed.header, context]));
+            decipher.setAuthTag(parsed.tag);
+            const opened = Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]);
+            expect(opened.equals(Buffer.from(plaintext))).toBe(true);
+            expect(openEnvelope(keyMaterial, parsed, context).equals(opened)).toBe(true);
+          },
+        ),
+        fuzzSettings(300),
+      );
+    },
+    fuzzTestTimeoutMs,
+  );
 });
 
 describe("encodeEncryptionContext", () => {

@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   type AccessEntry,
   createAccessLog,
+  createIsoClock,
   formatAccessLine,
 } from "../../src/server/access-log.js";
 import { createLogger, type Logger } from "../../src/server/logger.js";
@@ -115,5 +116,35 @@ describe("createAccessLog with a logger that takes preformatted lines", () => {
     }
     await new Promise((resolve) => setImmediate(resolve));
     expect((writes.join("").match(/\n/g) ?? []).length).toBe(1);
+  });
+});
+
+describe("createIsoClock", () => {
+  it("gives exactly what Date#toISOString gives, across milliseconds, seconds and days", () => {
+    const clock = createIsoClock();
+    const base = Date.UTC(2026, 11, 31, 23, 59, 58, 990);
+    const spy = vi.spyOn(Date, "now");
+    try {
+      for (const offset of [
+        0,
+        0,
+        1,
+        9,
+        10,
+        99,
+        100,
+        1009,
+        1010,
+        2009,
+        2010,
+        86_400_000,
+        -base - 5,
+      ]) {
+        spy.mockReturnValue(base + offset);
+        expect(clock.iso()).toBe(new Date(base + offset).toISOString());
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
