@@ -1,7 +1,7 @@
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import type { DescMessage, DescMethod, JsonValue, Message } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
+import { fromBinary, fromJson } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import {
   Code,
@@ -16,6 +16,7 @@ import {
   FORBIDDEN_MAP_KEY,
   forbiddenMapKey,
 } from "../rest/check-request-json.js";
+import { describeJsonError } from "../rest/describe-json-error.js";
 import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
 import { errorCodeHeader } from "../service/connect-error-from-kms.js";
 import { bodyLimitBytes } from "./read-body.js";
@@ -169,13 +170,12 @@ export async function screenRpcRequest(
 
 /**
  * ScreenedBody is a body that passed screening: its plain (unframed, inflated)
- * message, and what screening already parsed of it, so it is not parsed twice: the
- * message itself for binary, the JSON value for JSON (undefined when the text is not
- * UTF-8 or not JSON, which is left to connect's parser and its own error).
+ * message, and the message screening already parsed from it, so it is not parsed twice.
  */
-export type ScreenedBody =
-  | { message: Uint8Array; binary: true; parsed: Message }
-  | { message: Uint8Array; binary: false; parsed: JsonValue | undefined };
+export interface ScreenedBody {
+  message: Uint8Array;
+  parsed: Message;
+}
 
 /** ScreenVerdict is a screened body or the error its call must end with. */
 export type ScreenVerdict = ScreenedBody | { error: ConnectError };
@@ -231,10 +231,7 @@ export function screenRpcBody(
 /** checkMessage checks one plain message (JSON or binary) and keeps what it parsed. */
 function checkMessage(input: DescMessage, json: boolean, message: Uint8Array): ScreenVerdict {
   try {
-    if (json) {
-      return { message, binary: false, parsed: checkJson(input, message) };
-    }
-    return { message, binary: true, parsed: checkBinary(input, message) };
+    return { message, parsed: json ? checkJson(input, message) : checkBinary(input, message) };
   } catch (e) {
     return verdictOf(e);
   }
@@ -290,15 +287,18 @@ async function inflate(codec: "gzip" | "br", bytes: Uint8Array): Promise<Uint8Ar
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * checkJson refuses JSON nested too deeply to parse cheaply, then applies
- * checkRequestJson; JSON that does not parse is left to connect's own error.
+ * checkJson parses JSON as connect would (protobuf JSON, unknown fields ignored),
+ * after refusing JSON nested too deeply to parse cheaply and what checkRequestJson
+ * refuses. Its errors name the field but never echo the text or a value: the
+ * parser's own messages quote the input, which may be a secret sent in the wrong
+ * place, so they are the REST decoder's (describeJsonError).
  */
-function checkJson(input: DescMessage, message: Uint8Array): JsonValue | undefined {
+function checkJson(input: DescMessage, message: Uint8Array): Message {
   let text: string;
   try {
     text = utf8.decode(message);
   } catch {
-    return undefined;
+    throw invalid("request body is not valid UTF-8");
   }
   if (exceedsJsonDepth(text)) {
     throw invalid(`JSON nests deeper than ${maxJsonDepth} levels`);
@@ -307,10 +307,14 @@ function checkJson(input: DescMessage, message: Uint8Array): JsonValue | undefin
   try {
     parsed = JSON.parse(text) as JsonValue;
   } catch {
-    return undefined;
+    throw invalid("request body is not valid JSON");
   }
   checkRequestJson(input, parsed);
-  return parsed;
+  try {
+    return fromJson(input, parsed, { ignoreUnknownFields: true });
+  } catch (e) {
+    throw invalid(describeJsonError(e));
+  }
 }
 
 /** checkBinary parses binary protobuf as connect will, then looks for what parsing drops. */

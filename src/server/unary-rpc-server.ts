@@ -1,14 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import {
-  create,
-  type DescMessage,
-  type DescMethod,
-  type DescService,
-  fromJson,
-  type JsonValue,
-  type Message,
-} from "@bufbuild/protobuf";
+import { create, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -195,10 +187,7 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
       // connect raises a bad timeout header before it reads the body.
       if (timeout.error !== undefined) throw timeout.error;
       if ("error" in screened) throw screened.error;
-      const input = screened.binary
-        ? screened.parsed
-        : parseJson(spec.method, serialization, screened.message, screened.parsed);
-      const result = await spec.impl(input, ctx.context);
+      const result = await spec.impl(screened.parsed, ctx.context);
       output = serialization.getO(!json).serialize(create(spec.method.output, result));
     } catch (e) {
       error =
@@ -284,26 +273,6 @@ const okTrailerFrame = encodeEnvelope(
   trailerFlag,
   trailerSerialize(new Headers({ "grpc-status": "0" })),
 );
-
-/**
- * parseJson turns screened JSON into the input message. The value screening already
- * parsed is used as is (connect's own parser would run JSON.parse again on the same
- * text); text that screening could not parse goes to connect's parser for its error.
- */
-function parseJson(
-  method: DescMethod,
-  serialization: Lookup,
-  message: Uint8Array,
-  parsed: JsonValue | undefined,
-): Message {
-  if (parsed === undefined) return serialization.getI(false).parse(message);
-  try {
-    return fromJson(method.input, parsed, { ignoreUnknownFields: true });
-  } catch (e) {
-    // As connect's createJsonSerialization reports it.
-    throw ConnectError.from(e, Code.InvalidArgument);
-  }
-}
 
 /**
  * envelope frames one message as connect's transformCompressEnvelope and

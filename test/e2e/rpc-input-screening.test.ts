@@ -526,6 +526,49 @@ describe("integers and key ids over Connect JSON and REST", () => {
   });
 });
 
+describe.each([
+  ["connect+json", "application/json"],
+  ["grpc", "application/grpc+json"],
+  ["grpc-web", "application/grpc-web+json"],
+] as const)("JSON errors over %s (%s) never echo what the caller sent", (framing, contentType) => {
+  // A value in the wrong place may be a secret (a master key typed as a number,
+  // a key pasted where a blob goes): the answer names the field, never the value,
+  // as REST's does. JSON.parse's own messages quote the text, so they are not used.
+  const secret = "S3cr3tV4lue0123456789";
+  it.each([
+    [
+      "a master key typed as a number",
+      "Configure",
+      '{"config":{"backendType":"local","masterKey":918273645546372819}}',
+      "918273645546372819",
+      /master_?[kK]ey/,
+    ],
+    [
+      "text that is not JSON",
+      "Configure",
+      `{"config":{"masterKey":"${secret}`,
+      secret,
+      /not valid JSON/,
+    ],
+    [
+      "a secret where base64 goes",
+      "Decrypt",
+      `{"ciphertextBlob":"${secret}!!"}`,
+      secret,
+      /ciphertext_?[bB]lob/,
+    ],
+    ["a secret where a number goes", "ListKeys", `{"limit":"${secret}"}`, secret, /limit/],
+  ])("%s", async (_, rpc, body, echo, names) => {
+    const answer = await rawRpc(framing, rpc, new TextEncoder().encode(body), {
+      headers: { "content-type": contentType },
+    });
+    expectCode(framing, answer, Code.InvalidArgument);
+    expect(answer.message).toMatch(names);
+    expect(answer.message).not.toContain(echo);
+    expect(JSON.stringify(answer.headers)).not.toContain(echo);
+  });
+});
+
 /** serverCpuMs is the gateway process's CPU time so far (user + system), from /proc. */
 function serverCpuMs(): number {
   const stat = readFileSync(`/proc/${gw.child.pid}/stat`, "utf8");
