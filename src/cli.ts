@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createStaticCredentialStore, rootCredentialsFromEnv } from "./auth/credential-store.js";
 import { createRootIdentity } from "./auth/identity.js";
@@ -9,6 +10,7 @@ import { isKmsError } from "./engine/errors.js";
 import type { KmsConfigPatch, KmsEngine } from "./engine/types.js";
 import { createGateway } from "./server/gateway.js";
 import { createLogger, type Logger } from "./server/logger.js";
+import { resolveMetricsServing } from "./server/metrics-settings.js";
 import { holdStartupKeyDir, openDataDir } from "./server/startup-dirs.js";
 
 /**
@@ -61,17 +63,27 @@ async function serve(argv: string[]): Promise<void> {
     // How long close() lets requests run; shutdown() below exits once it is
     // past (and a moment to close files), whatever the gateway does.
     drainTimeoutMs: options.drainTimeoutMs,
+    metrics: await resolveMetricsServing(options, process.env),
   });
   // Bound before the first-start configuration writes the state file: a port
   // in use must leave no trace behind.
   const address = await gateway.listen(options.host, options.port);
+  const metricsAddress = options.metricsAddress
+    ? await gateway.listenMetrics(options.metricsAddress.host, options.metricsAddress.port)
+    : null;
   await configureOnFirstStart(gateway.engine, options, log);
   // The engine holds the key_dir itself now, if it opened it.
   await keyDirHold?.release();
 
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const host = hostOf(address);
   const url = `${options.tlsCert ? "https" : "http"}://${host}:${address.port}`;
-  log("info", "listening", { url, dataDir: options.dataDir });
+  log("info", "listening", {
+    url,
+    dataDir: options.dataDir,
+    ...(metricsAddress
+      ? { metricsUrl: `http://${hostOf(metricsAddress)}:${metricsAddress.port}/metrics` }
+      : {}),
+  });
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -99,6 +111,11 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/** hostOf writes a bound address's host for a URL (IPv6 in brackets). */
+function hostOf(address: AddressInfo): string {
+  return address.family === "IPv6" ? `[${address.address}]` : address.address;
 }
 
 /** CLOSE_GRACE_MS is what shutdown allows, after the drain deadline, to close the backend and files. */

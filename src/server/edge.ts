@@ -61,6 +61,8 @@ export interface EdgeOptions {
   preauthBudget: PreauthBudget;
   /** Serves unary calls with a whole body on a lean path; what it declines goes to `rpcHandlers`. */
   unaryRpc?: UnaryRpcServer;
+  /** Operators' paths (`/metrics`, `/openapi.json`) by exact path; each checks its own access. */
+  opsRoutes?: ReadonlyMap<string, (req: NodeRequest, res: NodeResponse) => void>;
 }
 
 /** Exchange is one request in flight, with what the access log will say about it. */
@@ -172,6 +174,11 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       ex.protocol = "health";
       const view = (await options.readiness?.check()) ?? { status: "ok", ready: true };
       answerProbe(req, res, { status: view.status, ready: view.ready }, view.ready);
+      return;
+    }
+    const opsRoute = options.opsRoutes?.get(rawPath);
+    if (opsRoute !== undefined) {
+      opsRoute(req, res);
       return;
     }
 

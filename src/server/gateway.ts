@@ -14,6 +14,7 @@ import { createRestTranscoder } from "../rest/index.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
 import { createAccessLog } from "./access-log.js";
 import { createEdge } from "./edge.js";
+import { createGatewayOps, type MetricsServing } from "./gateway-ops.js";
 import { createHealthService } from "./health-service.js";
 import { createListener } from "./listener.js";
 import type { Logger } from "./logger.js";
@@ -47,6 +48,8 @@ export interface GatewayOptions {
    * conformance test and the benchmark compare the two.
    */
   unaryRpc?: "lean" | "connect";
+  /** Prometheus metrics at `/metrics`; off when absent (see MetricsServing). */
+  metrics?: MetricsServing;
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -59,6 +62,8 @@ export interface Gateway {
    * `drainTimeoutMs`, then cuts them), then closes the engine.
    */
   close(): Promise<void>;
+  /** listenMetrics binds `--metrics-address` when metrics have their own listener, else null. */
+  listenMetrics(host: string, port: number): Promise<AddressInfo | null>;
 }
 
 /** restPathAliases lets MinIO clients use their admin prefix for the same routes. */
@@ -72,13 +77,16 @@ const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { log } = options;
+  const ops = createGatewayOps({ metrics: options.metrics, log });
   const engine = await createEngine({
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
-    backends: { local: localBackendFactory },
+    backends: ops.observeBackends({ local: localBackendFactory }),
     defaultKeyDir: join(options.dataDir, "keys"),
     readSecretFile,
-    log,
+    log: ops.engineLog,
+    cacheMetricsExported: ops.metricsExported,
   });
+  ops.attach(engine);
   const implementation = createKmsAdminService(engine, { log });
 
   const reflection = createReflectionServices([
@@ -103,7 +111,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       service !== KmsAdminService.typeName || (await readiness.check()).ready,
     shutdownSignal: shutdown.signal,
   });
-  const accessLog = createAccessLog({ log, authFailureWindowMs: options.authFailureLogWindowMs });
+  const accessLog = ops.countRequests(
+    createAccessLog({ log, authFailureWindowMs: options.authFailureLogWindowMs }),
+  );
   // The edge inflates request bodies itself (screenRpcRequest, bounded);
   // these also let connect compress answers for callers that accept it.
   const acceptCompression = [compressionGzip, compressionBrotli];
@@ -146,17 +156,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             acceptCompression,
             readMaxBytes: bodyLimitBytes,
           }),
+    opsRoutes: ops.routes,
   });
   const listener = createListener({ handler: edge, tls: options.tls });
 
   return {
     engine,
     listen: (host, port) => listener.listen(host, port),
+    listenMetrics: (host, port) => ops.listenMetrics(host, port),
     async close() {
       // Health turns NOT_SERVING first, so balancers stop sending new work.
       shutdown.abort();
       await listener.close({ graceMs: options.drainTimeoutMs ?? 10_000 });
       accessLog.close();
+      await ops.close();
       await engine.close();
     },
   };
