@@ -16,6 +16,7 @@ import {
   type MetricsServer,
 } from "./metrics-endpoint.js";
 import { observedBackendFactory } from "./observed-backend.js";
+import { createOpenApiEndpoint, OPENAPI_PATH } from "./openapi-endpoint.js";
 
 /**
  * MetricsServing say where `/metrics` is served. On the main listener it always
@@ -28,7 +29,10 @@ export interface MetricsServing {
   ownListener: boolean;
 }
 
-/** GatewayOps is what the composition root plugs in for operators: metrics today. */
+/** OpsRoute answers one operators' path on the main listener. */
+export type OpsRoute = MetricsEndpoint;
+
+/** GatewayOps is what the composition root plugs in for operators: metrics and the OpenAPI document. */
 export interface GatewayOps {
   /** metricsExported is true when `/metrics` is served somewhere. */
   metricsExported: boolean;
@@ -43,7 +47,7 @@ export interface GatewayOps {
   /** countRequests returns an access log that also counts each request. */
   countRequests(accessLog: AccessLog): AccessLog;
   /** routes are the paths the main listener's edge hands to these handlers. */
-  routes: ReadonlyMap<string, MetricsEndpoint>;
+  routes: ReadonlyMap<string, OpsRoute>;
   /** listenMetrics binds the metrics' own listener; null when they have none. */
   listenMetrics(host: string, port: number): Promise<AddressInfo | null>;
   close(): Promise<void>;
@@ -56,6 +60,16 @@ export interface GatewayOps {
 export function createGatewayOps(options: { metrics?: MetricsServing; log: Logger }): GatewayOps {
   const { log } = options;
   const settings = options.metrics;
+  const routes = new Map<string, OpsRoute>();
+  const openApi = createOpenApiEndpoint();
+  if (openApi === null) {
+    log(
+      "warn",
+      "openapi/kms-admin.json is missing: GET /openapi.json answers 404 (npm run openapi)",
+    );
+  } else {
+    routes.set(OPENAPI_PATH, openApi);
+  }
   if (settings === undefined) {
     return {
       metricsExported: false,
@@ -63,7 +77,7 @@ export function createGatewayOps(options: { metrics?: MetricsServing; log: Logge
       observeBackends: (factories) => factories,
       attach: () => {},
       countRequests: (accessLog) => accessLog,
-      routes: new Map(),
+      routes,
       listenMetrics: async () => null,
       close: async () => {},
     };
@@ -105,7 +119,7 @@ export function createGatewayOps(options: { metrics?: MetricsServing; log: Logge
       },
       close: () => accessLog.close(),
     }),
-    routes: server === null ? new Map([[METRICS_PATH, endpoint]]) : new Map(),
+    routes: server === null ? new Map([...routes, [METRICS_PATH, endpoint]]) : routes,
     listenMetrics: async (host, port) => (server === null ? null : server.listen(host, port)),
     close: async () => {
       await server?.close();
