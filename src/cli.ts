@@ -11,6 +11,12 @@ import type { KmsConfigPatch, KmsEngine } from "./engine/types.js";
 import { createGateway } from "./server/gateway.js";
 import { createLogger, type Logger } from "./server/logger.js";
 import { resolveMetricsServing } from "./server/metrics-settings.js";
+import {
+  clientCommand,
+  firstCommand,
+  ignoredSettings,
+  startupBanner,
+} from "./server/startup-banner.js";
 import { holdStartupKeyDir, openDataDir } from "./server/startup-dirs.js";
 
 /**
@@ -48,6 +54,7 @@ async function serve(argv: string[]): Promise<void> {
     options.dataDir,
     options.kmsBackend === "local" ? (options.keyDir ?? join(options.dataDir, "keys")) : null,
   );
+  const gatewayMetrics = await resolveMetricsServing(options, process.env);
   const gateway = await createGateway({
     dataDir: options.dataDir,
     credentials: createStaticCredentialStore([
@@ -63,7 +70,7 @@ async function serve(argv: string[]): Promise<void> {
     // How long close() lets requests run; shutdown() below exits once it is
     // past (and a moment to close files), whatever the gateway does.
     drainTimeoutMs: options.drainTimeoutMs,
-    metrics: await resolveMetricsServing(options, process.env),
+    metrics: gatewayMetrics,
   });
   // Bound before the first-start configuration writes the state file: a port
   // in use must leave no trace behind.
@@ -71,18 +78,28 @@ async function serve(argv: string[]): Promise<void> {
   const metricsAddress = options.metricsAddress
     ? await gateway.listenMetrics(options.metricsAddress.host, options.metricsAddress.port)
     : null;
-  await configureOnFirstStart(gateway.engine, options, log);
+  const storedBefore = await configureOnFirstStart(gateway.engine, options, log);
   // The engine holds the key_dir itself now, if it opened it.
   await keyDirHold?.release();
 
   const host = hostOf(address);
   const url = `${options.tlsCert ? "https" : "http"}://${host}:${address.port}`;
+  const metricsUrl = metricsAddress
+    ? `http://${hostOf(metricsAddress)}:${metricsAddress.port}/metrics`
+    : null;
   log("info", "listening", {
     url,
     dataDir: options.dataDir,
-    ...(metricsAddress
-      ? { metricsUrl: `http://${hostOf(metricsAddress)}:${metricsAddress.port}/metrics` }
-      : {}),
+    ...(metricsUrl ? { metricsUrl } : {}),
+  });
+  await announce(gateway.engine, {
+    url,
+    options,
+    storedBefore,
+    metrics:
+      metricsUrl ?? (gatewayMetrics?.token ? "on this port at /metrics (bearer token)" : null),
+    defaultCredentials: root.accessKey === "rustfsadmin" && root.secretKey === "rustfsadmin",
+    log,
   });
 
   let closing = false;
@@ -139,18 +156,55 @@ function startupFailure(err: unknown): string {
 }
 
 /**
+ * announce logs the start-up facts (one "ready" line: where, which backend and status,
+ * the data and key dirs, settings a stored configuration overrode, a first command) and,
+ * on a terminal, prints them as a banner too. None of them is a secret.
+ */
+async function announce(
+  engine: KmsEngine,
+  facts: {
+    url: string;
+    options: CliOptions;
+    storedBefore: { backend: string | null } | null;
+    metrics: string | null;
+    defaultCredentials: boolean;
+    log: Logger;
+  },
+): Promise<void> {
+  const status = await engine.status();
+  const backend = status.configSummary?.backendSummary;
+  const ready = {
+    url: facts.url,
+    backend: status.backendType,
+    status: status.status,
+    dataDir: facts.options.dataDir,
+    keyDir: backend?.backendType === "local" ? backend.keyDir : null,
+    metrics: facts.metrics,
+    ignored: ignoredSettings(facts.options, facts.storedBefore),
+    firstCommand: firstCommand({
+      client: clientCommand(process.argv[1]),
+      url: facts.url,
+      defaultCredentials: facts.defaultCredentials,
+    }),
+  };
+  facts.log("info", "ready", ready);
+  if (process.stderr.isTTY) process.stderr.write(startupBanner(ready));
+}
+
+/**
  * configureOnFirstStart configures and starts the chosen backend when nothing
  * was stored by an earlier run, so a newcomer can sign a request at once.
- * Stored state always wins over these defaults.
+ * Stored state always wins over these defaults. It returns the stored
+ * configuration's backend when there was one (its settings were not applied).
  */
 async function configureOnFirstStart(
   engine: KmsEngine,
   options: CliOptions,
   log: Logger,
-): Promise<void> {
-  if (options.kmsBackend === "none" || (await engine.status()).status !== "NotConfigured") {
-    return;
-  }
+): Promise<{ backend: string | null } | null> {
+  const before = await engine.status();
+  if (before.status !== "NotConfigured") return { backend: before.backendType };
+  if (options.kmsBackend === "none") return null;
   const patch: KmsConfigPatch =
     options.kmsBackend === "local"
       ? { backendType: "local" }
@@ -172,6 +226,7 @@ async function configureOnFirstStart(
   } catch (err) {
     log("error", "first-start configuration failed; the service stays as it is", { cause: err });
   }
+  return null;
 }
 
 /**
