@@ -39,8 +39,10 @@ async function readyLine(lines: string[]): Promise<Ready | undefined> {
 describe("the start-up banner of a real gateway", () => {
   it("reports the first start, then the settings a stored configuration overrides, by name only", async () => {
     const dataDir = newDataDir();
+    const running: { stop(): Promise<unknown> }[] = [];
     try {
       const first = await startGateway({ dataDir });
+      running.push(first);
       const ready = await readyLine(first.logLines);
       expect(ready).toMatchObject({
         url: first.url,
@@ -63,7 +65,7 @@ describe("the start-up banner of a real gateway", () => {
       expect(pasted.stderr).toBe("");
       expect(pasted.status).toBe(0);
       expect(pasted.stdout).toContain("demo-key");
-      await first.stop();
+      await running.pop()?.stop();
 
       const secret = "a-master-key-that-must-not-be-logged";
       const second = await startGateway({
@@ -71,6 +73,7 @@ describe("the start-up banner of a real gateway", () => {
         args: ["--kms-backend", "vault"],
         env: { RUSTFS_KMS_LOCAL_MASTER_KEY: secret, RUSTFS_KMS_DEFAULT_KEY_ID: "other" },
       });
+      running.push(second);
       const again = await readyLine(second.logLines);
       expect(again?.status).toBe("Running");
       expect(again?.ignored).toEqual([
@@ -79,8 +82,9 @@ describe("the start-up banner of a real gateway", () => {
         "RUSTFS_KMS_DEFAULT_KEY_ID",
       ]);
       expect(second.logLines.join("\n")).not.toContain(secret);
-      await second.stop();
     } finally {
+      // A failed expectation must not leave a gateway running.
+      await Promise.all(running.map((gateway) => gateway.stop()));
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
