@@ -92,15 +92,6 @@ async function serve(argv: string[]): Promise<void> {
     dataDir: options.dataDir,
     ...(metricsUrl ? { metricsUrl } : {}),
   });
-  await announce(gateway.engine, {
-    url,
-    options,
-    storedBefore,
-    metrics:
-      metricsUrl ?? (gatewayMetrics?.token ? "on this port at /metrics (bearer token)" : null),
-    defaultCredentials: root.accessKey === "rustfsadmin" && root.secretKey === "rustfsadmin",
-    log,
-  });
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -128,6 +119,16 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // After the signal handlers: a stop asked for while the banner is gathered still drains.
+  announce(gateway.engine, {
+    url,
+    options,
+    storedBefore,
+    metrics:
+      metricsUrl ?? (gatewayMetrics?.token ? "on this port at /metrics (bearer token)" : null),
+    defaultCredentials: root.accessKey === "rustfsadmin" && root.secretKey === "rustfsadmin",
+    log,
+  }).catch((err: unknown) => log("warn", "start-up banner failed", { cause: err }));
 }
 
 /** hostOf writes a bound address's host for a URL (IPv6 in brackets). */
