@@ -28,6 +28,10 @@ export interface CliOptions {
   allowImmediateDeletion: boolean;
   /** Authorization and audit (issue 9): see docs/identities.md. */
   authz: AuthzOptions;
+  /** Where `/metrics` gets a listener of its own; null = on the main listener, if a token is set. */
+  metricsAddress: { host: string; port: number } | null;
+  /** A file holding the bearer token `/metrics` asks for (KMS_GATEWAY_METRICS_TOKEN holds it inline). */
+  metricsTokenFile: string | null;
   help: boolean;
 }
 
@@ -83,6 +87,12 @@ Options (each also read from the environment variable in brackets; flags win):
                         failing them with 500 [KMS_GATEWAY_AUDIT_FAIL_OPEN=1]
   --reject-replays      refuse a signed request used a second time within its
                         15-minute window with 401 [KMS_GATEWAY_REJECT_REPLAYS=1]
+  --metrics-address HOST:PORT
+                        serve /metrics on a listener of its own [KMS_GATEWAY_METRICS_ADDRESS]
+  --metrics-token-file FILE
+                        bearer token /metrics asks for [KMS_GATEWAY_METRICS_TOKEN_FILE];
+                        or the token itself in [KMS_GATEWAY_METRICS_TOKEN]. Without
+                        --metrics-address, /metrics is on the main port only with a token
   -h, --help            show this text
 
 First-start configuration (ignored once a configuration is stored):
@@ -115,6 +125,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "audit-log": { type: "string" },
       "audit-fail-open": { type: "boolean" },
       "reject-replays": { type: "boolean" },
+      "metrics-address": { type: "string" },
+      "metrics-token-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -133,6 +145,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     throw new Error("--tls-cert and --tls-key must be given together");
   }
   const keyDir = nonEmpty(env.RUSTFS_KMS_KEY_DIR) ?? null;
+  const metricsAddress =
+    values["metrics-address"] ?? nonEmpty(env.KMS_GATEWAY_METRICS_ADDRESS) ?? null;
+  const metricsTokenFile =
+    values["metrics-token-file"] ?? nonEmpty(env.KMS_GATEWAY_METRICS_TOKEN_FILE) ?? null;
   return {
     host,
     port,
@@ -168,16 +184,19 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       auditFailOpen: values["audit-fail-open"] ?? env.KMS_GATEWAY_AUDIT_FAIL_OPEN === "1",
       rejectReplays: values["reject-replays"] ?? env.KMS_GATEWAY_REJECT_REPLAYS === "1",
     },
+    metricsAddress:
+      metricsAddress === null ? null : parseAddress(metricsAddress, "--metrics-address"),
+    metricsTokenFile: metricsTokenFile === null ? null : resolve(metricsTokenFile),
     help: values.help ?? false,
   };
 }
 
 /** parseAddress splits HOST:PORT, with IPv6 hosts in brackets (`[::1]:9000`). */
-function parseAddress(address: string): { host: string; port: number } {
+function parseAddress(address: string, flag = "--address"): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
   const port = Number(match?.[3]);
   if (match === null || port > 65535) {
-    throw new Error(`--address must be HOST:PORT, not "${address}"`);
+    throw new Error(`${flag} must be HOST:PORT, not "${address}"`);
   }
   return { host: match[1] ?? (match[2] || "127.0.0.1"), port };
 }

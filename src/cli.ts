@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import {
   type CredentialStore,
@@ -22,6 +23,13 @@ import {
   watchIdentities,
 } from "./server/identities-watcher.js";
 import { createLogger, type Logger } from "./server/logger.js";
+import { resolveMetricsServing } from "./server/metrics-settings.js";
+import {
+  clientCommand,
+  firstCommand,
+  ignoredSettings,
+  startupBanner,
+} from "./server/startup-banner.js";
 import { holdStartupKeyDir, openDataDir } from "./server/startup-dirs.js";
 
 /**
@@ -65,6 +73,7 @@ async function serve(argv: string[]): Promise<void> {
   };
   const { credentials, identities } = await openIdentities(options, rootCredential, log);
   const audit = await openAuditLog(options, log);
+  const gatewayMetrics = await resolveMetricsServing(options, process.env);
   const gateway = await createGateway({
     dataDir: options.dataDir,
     credentials,
@@ -85,17 +94,28 @@ async function serve(argv: string[]): Promise<void> {
     drainTimeoutMs: options.drainTimeoutMs,
     corsOrigins: options.corsOrigins,
     allowImmediateDeletion: options.allowImmediateDeletion,
+    metrics: gatewayMetrics,
   });
   // Bound before the first-start configuration writes the state file: a port
   // in use must leave no trace behind.
   const address = await gateway.listen(options.host, options.port);
-  await configureOnFirstStart(gateway.engine, options, log);
+  const metricsAddress = options.metricsAddress
+    ? await gateway.listenMetrics(options.metricsAddress.host, options.metricsAddress.port)
+    : null;
+  const storedBefore = await configureOnFirstStart(gateway.engine, options, log);
   // The engine holds the key_dir itself now, if it opened it.
   await keyDirHold?.release();
 
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const host = hostOf(address);
   const url = `${options.tlsCert ? "https" : "http"}://${host}:${address.port}`;
-  log("info", "listening", { url, dataDir: options.dataDir });
+  const metricsUrl = metricsAddress
+    ? `http://${hostOf(metricsAddress)}:${metricsAddress.port}/metrics`
+    : null;
+  log("info", "listening", {
+    url,
+    dataDir: options.dataDir,
+    ...(metricsUrl ? { metricsUrl } : {}),
+  });
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -126,6 +146,21 @@ async function serve(argv: string[]): Promise<void> {
   }
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // After the signal handlers: a stop asked for while the banner is gathered still drains.
+  announce(gateway.engine, {
+    url,
+    options,
+    storedBefore,
+    metrics:
+      metricsUrl ?? (gatewayMetrics?.token ? "on this port at /metrics (bearer token)" : null),
+    defaultCredentials: root.accessKey === "rustfsadmin" && root.secretKey === "rustfsadmin",
+    log,
+  }).catch((err: unknown) => log("warn", "start-up banner failed", { cause: err }));
+}
+
+/** hostOf writes a bound address's host for a URL (IPv6 in brackets). */
+function hostOf(address: AddressInfo): string {
+  return address.family === "IPv6" ? `[${address.address}]` : address.address;
 }
 
 /**
@@ -196,18 +231,55 @@ function startupFailure(err: unknown): string {
 }
 
 /**
+ * announce logs the start-up facts (one "ready" line: where, which backend and status,
+ * the data and key dirs, settings a stored configuration overrode, a first command) and,
+ * on a terminal, prints them as a banner too. None of them is a secret.
+ */
+async function announce(
+  engine: KmsEngine,
+  facts: {
+    url: string;
+    options: CliOptions;
+    storedBefore: { backend: string | null } | null;
+    metrics: string | null;
+    defaultCredentials: boolean;
+    log: Logger;
+  },
+): Promise<void> {
+  const status = await engine.status();
+  const backend = status.configSummary?.backendSummary;
+  const ready = {
+    url: facts.url,
+    backend: status.backendType,
+    status: status.status,
+    dataDir: facts.options.dataDir,
+    keyDir: backend?.backendType === "local" ? backend.keyDir : null,
+    metrics: facts.metrics,
+    ignored: ignoredSettings(facts.options, facts.storedBefore),
+    firstCommand: firstCommand({
+      client: clientCommand(process.argv[1]),
+      url: facts.url,
+      defaultCredentials: facts.defaultCredentials,
+    }),
+  };
+  facts.log("info", "ready", ready);
+  if (process.stderr.isTTY) process.stderr.write(startupBanner(ready));
+}
+
+/**
  * configureOnFirstStart configures and starts the chosen backend when nothing
  * was stored by an earlier run, so a newcomer can sign a request at once.
- * Stored state always wins over these defaults.
+ * Stored state always wins over these defaults. It returns the stored
+ * configuration's backend when there was one (its settings were not applied).
  */
 async function configureOnFirstStart(
   engine: KmsEngine,
   options: CliOptions,
   log: Logger,
-): Promise<void> {
-  if (options.kmsBackend === "none" || (await engine.status()).status !== "NotConfigured") {
-    return;
-  }
+): Promise<{ backend: string | null } | null> {
+  const before = await engine.status();
+  if (before.status !== "NotConfigured") return { backend: before.backendType };
+  if (options.kmsBackend === "none") return null;
   const patch: KmsConfigPatch =
     options.kmsBackend === "local"
       ? { backendType: "local" }
@@ -229,6 +301,7 @@ async function configureOnFirstStart(
   } catch (err) {
     log("error", "first-start configuration failed; the service stays as it is", { cause: err });
   }
+  return null;
 }
 
 /**

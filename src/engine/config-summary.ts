@@ -1,8 +1,11 @@
 import { hasConfiguredMasterKey } from "./master-key.js";
 import type { BackendSummary, ConfigSummary, ConfigView, KmsConfig } from "./types.js";
 
-/** configSummary describes a configuration without its secrets (GET /kms/status). */
-export function configSummary(config: KmsConfig): ConfigSummary {
+/**
+ * configSummary describes a configuration without its secrets (GET /kms/status).
+ * `metricsExported` says whether the cache's figures are exported as metrics.
+ */
+export function configSummary(config: KmsConfig, metricsExported = false): ConfigSummary {
   return {
     backendType: config.backend.backendType,
     defaultKeyId: config.defaultKeyId,
@@ -12,8 +15,8 @@ export function configSummary(config: KmsConfig): ConfigSummary {
     cacheSummary: {
       maxKeys: config.maxCachedKeys,
       ttlSeconds: config.cacheTtlSeconds,
-      // The engine keeps no cache metrics.
-      enableMetrics: false,
+      // The cache always counts (cache_stats); metrics are "enabled" when exported.
+      enableMetrics: metricsExported,
     },
     backendSummary: backendSummary(config),
   };

@@ -47,6 +47,8 @@ export interface EngineOptions {
   readSecretFile?: SecretFileReader;
   /** Where `master_key_env` is looked up at each start, default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Whether the cache's figures are exported as metrics (`cache_summary.enable_metrics`). */
+  cacheMetricsExported?: boolean;
 }
 
 /** Engine is a KmsEngine that can also be asked to sweep due key deletions now. */
@@ -321,7 +323,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         status,
         backendType: config?.backend.backendType ?? null,
         healthy: status === "Running",
-        configSummary: config === null ? null : configSummary(config),
+        configSummary: config === null ? null : configSummary(config, options.cacheMetricsExported),
         cacheStats: runtime === null ? null : runtime.cacheStats(),
       };
     },

@@ -81,6 +81,8 @@ export interface EdgeOptions {
   screen?: (caller: Caller, method: DescMethod) => Promise<void>;
   /** With `--reject-replays`: the signatures already used within their window. */
   replays?: ReplayCache;
+  /** Operators' paths (`/metrics`, `/openapi.json`) by exact path; each checks its own access. */
+  opsRoutes?: ReadonlyMap<string, (req: NodeRequest, res: NodeResponse) => void>;
 }
 
 /** REPLAY_MAX_PRESIGN_SECONDS is the longest presigned URL `--reject-replays` accepts: its window must fit the cache's. */
@@ -195,6 +197,11 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       ex.protocol = "health";
       const view = (await options.readiness?.check()) ?? { status: "ok", ready: true };
       answerProbe(req, res, { status: view.status, ready: view.ready }, view.ready);
+      return;
+    }
+    const opsRoute = options.opsRoutes?.get(rawPath);
+    if (opsRoute !== undefined) {
+      opsRoute(req, res);
       return;
     }
 

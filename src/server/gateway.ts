@@ -22,6 +22,7 @@ import { createAccessLog } from "./access-log.js";
 import { auditDestructions } from "./audit-destructions.js";
 import type { AuditLog } from "./audit-log.js";
 import { createEdge } from "./edge.js";
+import { createGatewayOps, type MetricsServing } from "./gateway-ops.js";
 import { createHealthService } from "./health-service.js";
 import { createListener } from "./listener.js";
 import type { Logger } from "./logger.js";
@@ -65,6 +66,8 @@ export interface GatewayOptions {
   auditFailOpen?: boolean;
   /** With `--reject-replays`: remembers used signatures; a second use is refused with 401. */
   replays?: ReplayCache;
+  /** Prometheus metrics at `/metrics`; off when absent (see MetricsServing). */
+  metrics?: MetricsServing;
 }
 
 /** Gateway is a running composition of engine, service, REST transcoder and listener. */
@@ -77,6 +80,8 @@ export interface Gateway {
    * `drainTimeoutMs`, then cuts them), then closes the engine.
    */
   close(): Promise<void>;
+  /** listenMetrics binds `--metrics-address` when metrics have their own listener, else null. */
+  listenMetrics(host: string, port: number): Promise<AddressInfo | null>;
 }
 
 /** GATEWAY_VERSION is what MinIO's `GET /minio/kms/v1/version` reports. */
@@ -93,13 +98,19 @@ const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { log, audit } = options;
+  const ops = createGatewayOps({ metrics: options.metrics, log });
   const engine = await createEngine({
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
-    backends: { local: localBackendFactory, vault: createVaultBackendFactory({ log }) },
+    backends: ops.observeBackends({
+      local: localBackendFactory,
+      vault: createVaultBackendFactory({ log }),
+    }),
     defaultKeyDir: join(options.dataDir, "keys"),
     readSecretFile,
-    log: audit === undefined ? log : auditDestructions(log, audit),
+    log: audit === undefined ? ops.engineLog : auditDestructions(ops.engineLog, audit),
+    cacheMetricsExported: ops.metricsExported,
   });
+  ops.attach(engine);
   // One authorizer for every protocol: the edge screens RPCs with it, the REST
   // transcoder screens routes with it, and every handler runs through it.
   const authorizer = createCallAuthorizer({
@@ -136,7 +147,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       service !== KmsAdminService.typeName || (await readiness.check()).ready,
     shutdownSignal: shutdown.signal,
   });
-  const accessLog = createAccessLog({ log, authFailureWindowMs: options.authFailureLogWindowMs });
+  const accessLog = ops.countRequests(
+    createAccessLog({ log, authFailureWindowMs: options.authFailureLogWindowMs }),
+  );
   // The edge inflates request bodies itself (screenRpcRequest, bounded);
   // these also let connect compress answers for callers that accept it.
   const acceptCompression = [compressionGzip, compressionBrotli];
@@ -190,17 +203,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             acceptCompression,
             readMaxBytes: bodyLimitBytes,
           }),
+    opsRoutes: ops.routes,
   });
   const listener = createListener({ handler: edge, tls: options.tls });
 
   return {
     engine,
     listen: (host, port) => listener.listen(host, port),
+    listenMetrics: (host, port) => ops.listenMetrics(host, port),
     async close() {
       // Health turns NOT_SERVING first, so balancers stop sending new work.
       shutdown.abort();
       await listener.close({ graceMs: options.drainTimeoutMs ?? 10_000 });
       accessLog.close();
+      await ops.close();
       await engine.close();
       await audit?.close();
     },

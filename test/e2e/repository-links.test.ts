@@ -7,7 +7,16 @@ import { describe, expect, it } from "vitest";
 // one that was never written) leaves a newcomer with nothing to open.
 
 const root = new URL("../..", import.meta.url).pathname;
-const documents = ["README.md", "docs/api.md", "test/fixtures/tls/README.md"];
+const documents = [
+  "README.md",
+  "docs/api.md",
+  "docs/getting-started.md",
+  "docs/configuration.md",
+  "docs/operations.md",
+  "docs/security.md",
+  "docs/troubleshooting.md",
+  "test/fixtures/tls/README.md",
+];
 
 /** references lists the relative link targets and the backticked repository paths of a document. */
 function references(document: string): string[] {

@@ -24,6 +24,11 @@ const tools: { name: string; check: () => Promise<unknown>; install: string }[] 
     check: () => run(debianPython, ["-c", "import botocore"]),
     install: "python3-botocore",
   },
+  {
+    name: `grpcio and protobuf for ${debianPython} (docs/client.md's Python example)`,
+    check: () => run(debianPython, ["-c", "import grpc, google.protobuf"]),
+    install: "python3-grpcio python3-protobuf",
+  },
 ];
 
 /**
