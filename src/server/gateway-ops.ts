@@ -29,6 +29,12 @@ export interface MetricsServing {
   ownListener: boolean;
 }
 
+/** BackendEvents are a backend's retries and circuit-breaker changes, as its factory takes them. */
+export interface BackendEvents {
+  retry(verb: string): void;
+  circuitState(state: "closed" | "half_open" | "open"): void;
+}
+
 /** OpsRoute answers one operators' path on the main listener. */
 export type OpsRoute = MetricsEndpoint;
 
@@ -38,6 +44,11 @@ export interface GatewayOps {
   metricsExported: boolean;
   /** engineLog is the engine's logger, counting sweep outcomes on the way. */
   engineLog: Logger;
+  /**
+   * backendEvents is where a backend with retries and a circuit breaker (Vault)
+   * reports them, under the backend's name; undefined when metrics are off.
+   */
+  backendEvents(backend: BackendType): BackendEvents | undefined;
   /** observeBackends wraps each backend factory so its calls are measured. */
   observeBackends(
     factories: Partial<Record<BackendType, BackendFactory>>,
@@ -74,6 +85,7 @@ export function createGatewayOps(options: { metrics?: MetricsServing; log: Logge
     return {
       metricsExported: false,
       engineLog: log,
+      backendEvents: () => undefined,
       observeBackends: (factories) => factories,
       attach: () => {},
       countRequests: (accessLog) => accessLog,
@@ -101,6 +113,10 @@ export function createGatewayOps(options: { metrics?: MetricsServing; log: Logge
   return {
     metricsExported: true,
     engineLog: countingEngineLog(log, (outcome) => metrics.recordSweep(outcome)),
+    backendEvents: (backend) => ({
+      retry: (verb) => metrics.backend.retry(backend, verb),
+      circuitState: (state) => metrics.backend.circuitState(backend, state),
+    }),
     observeBackends: (factories) =>
       Object.fromEntries(
         Object.entries(factories).map(([name, factory]) => [

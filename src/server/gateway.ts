@@ -103,7 +103,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
     backends: ops.observeBackends({
       local: localBackendFactory,
-      vault: createVaultBackendFactory({ log }),
+      vault: createVaultBackendFactory({ log, events: ops.backendEvents("vault") }),
     }),
     defaultKeyDir: join(options.dataDir, "keys"),
     readSecretFile,

@@ -12,6 +12,8 @@ export const MAX_CA_CERT_BYTES = 1024 * 1024;
 export interface VaultBackendFactoryOptions {
   /** Where the backend and its client log; never given a secret. */
   log?: NonNullable<VaultClientOptions["log"]>;
+  /** Where the client reports retries and circuit-breaker changes (the gateway's metrics). */
+  events?: VaultClientOptions["events"];
   /** Resilience settings for tests (breaker, limits, backoff); production uses the defaults. */
   client?: Partial<
     Pick<
@@ -56,6 +58,7 @@ export function createVaultBackendFactory(
       timeoutMs: config.timeoutSeconds * 1000,
       retryAttempts: config.retryAttempts,
       log,
+      events: options.events,
       ...options.client,
     });
     const backend = createVaultBackend(vault, client);

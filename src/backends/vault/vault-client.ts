@@ -32,12 +32,24 @@ export interface VaultClientOptions {
   backoffMaxMs?: number;
   random?: () => number;
   now?: () => number;
+  /** Where the client reports its retries and circuit-breaker changes (metrics); never a path or secret. */
+  events?: VaultClientEvents;
   /** Where the client reports logins, renewals and failures; never a secret. */
   log?: (
     level: "info" | "warn" | "error",
     message: string,
     fields?: Record<string, unknown>,
   ) => void;
+}
+
+/**
+ * VaultClientEvents receive what a dashboard wants to see of the client: each
+ * retried call, by verb only (`read`, `list`, `write`, `delete`, `login`: never a
+ * path, which holds key ids), and each change of the circuit breaker's state.
+ */
+export interface VaultClientEvents {
+  retry(verb: string): void;
+  circuitState(state: "closed" | "half_open" | "open"): void;
 }
 
 /** VaultResponse is Vault's answer: its `data` (null when none) and `auth` block. */
@@ -132,18 +144,34 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
   let closed = false;
   let relogin: Promise<void> | null = null;
 
+  let reportedState: "closed" | "half_open" | "open" = "closed";
+  options.events?.circuitState(reportedState);
+  /** reportState tells the events about a change of the breaker's state. */
+  function reportState(): void {
+    if (options.events === undefined) return;
+    const state = breaker.state() === "half-open" ? "half_open" : breaker.state();
+    if (state === reportedState) return;
+    reportedState = state as "closed" | "half_open" | "open";
+    options.events.circuitState(reportedState);
+  }
+
   /** once sends one attempt through the breaker. */
   async function once<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    if (!breaker.allow()) throw new VaultRequestError("circuit-open", operation, null);
+    if (!breaker.allow()) {
+      reportState();
+      throw new VaultRequestError("circuit-open", operation, null);
+    }
     try {
       const value = await send();
       breaker.success();
+      reportState();
       return value;
     } catch (error) {
       const failure = classifyVaultFailure(operation, error);
       // Only an absent or failing Vault counts against the circuit, not a refusal.
       if (failure.retryable) breaker.failure();
       else breaker.success();
+      reportState();
       throw failure;
     }
   }
@@ -166,6 +194,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
           }
           if (!retry || !failure.retryable || attempt >= options.retryAttempts) throw failure;
           attempt += 1;
+          options.events?.retry(operation.slice(0, operation.indexOf(" ")));
           await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, backoff)));
         }
       }

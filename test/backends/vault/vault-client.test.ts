@@ -168,6 +168,27 @@ describe("the Vault client", () => {
     expect(await c.read("secret/data/b")).toBeNull();
   });
 
+  it("reports retries by verb only and each change of the circuit's state (for the metrics)", async () => {
+    const events: string[] = [];
+    const c = client({
+      retryAttempts: 1,
+      breakerThreshold: 2,
+      breakerOpenMs: 300,
+      events: {
+        retry: (verb) => events.push(`retry ${verb}`),
+        circuitState: (state) => events.push(`circuit ${state}`),
+      },
+    });
+    vault.faults.failNext(2, 503);
+    expect((await failure(c.read("secret/data/app-key-7"))).kind).toBe("unavailable");
+    expect((await failure(c.read("secret/data/app-key-7"))).kind).toBe("circuit-open");
+    await sleep(350);
+    expect(await c.read("secret/data/app-key-7")).toBeNull();
+    expect(events).toEqual(["circuit closed", "retry read", "circuit open", "circuit closed"]);
+    // A path holds key ids: never a label.
+    expect(events.join(" ")).not.toContain("app-key-7");
+  });
+
   it("bounds calls in flight and waiting: one beyond both is refused at once", async () => {
     const c = client({ maxInFlight: 2, maxWaiting: 1 });
     vault.faults.latencyMs = 200;
