@@ -72,7 +72,7 @@ export interface KeyStore {
  * UPDATE_ATTEMPTS bounds how often update re-applies a change that lost a
  * check-and-set race to another gateway before giving up with the conflict.
  */
-export const UPDATE_ATTEMPTS = 5;
+export const UPDATE_ATTEMPTS = 10;
 
 /** KeyStoreOptions are what createKeyStore needs; `backend` must already be guarded. */
 export interface KeyStoreOptions {
@@ -220,7 +220,12 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
           cache.dropUnwrapped(keyId);
           // Another gateway wrote first and nothing was written: apply the
           // change again to what it wrote, so neither update is lost.
-          if (error instanceof ConcurrentUpdateError && attempt < UPDATE_ATTEMPTS) continue;
+          if (error instanceof ConcurrentUpdateError && attempt < UPDATE_ATTEMPTS) {
+            // A random pause, growing with each loss, so two replicas that keep
+            // colliding on one key fall out of step instead of losing in turn.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+            continue;
+          }
           if (next.keyState === "PendingDeletion") deadlines.note(next);
           throw error;
         }

@@ -2,37 +2,25 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
-import { useGateway } from "../helpers/gateway-process.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 import {
-  authzSpawn,
   credentialsOf,
   EXPECTED_ALLOWED,
+  FAIL_LATER,
   rootCall,
   rpcCases,
-  type Seeded,
-  seedKeys,
-  writeIdentitiesFile,
+  useSeededAuthzGateway,
 } from "./authz-fixture.js";
 
 // Issue 9's matrix over gRPC (h2c): the same identities, RPCs and expectations
 // as over REST, PermissionDenied where REST answers 403.
 
-const identities = writeIdentitiesFile();
-let seeded: Seeded;
-const gw = useGateway({
-  spawn: () => authzSpawn(identities),
-  seed: async (g) => {
-    seeded = await seedKeys(g);
-  },
-});
-
-const FAIL_LATER = new Set(["configure", "reconfigure", "startService", "rekeyMaster"]);
+const { gw, seeded } = useSeededAuthzGateway();
 
 describe("the authorization matrix over gRPC", () => {
   let cases: ReturnType<typeof rpcCases>;
   beforeAll(() => {
-    cases = rpcCases(seeded);
+    cases = rpcCases(seeded());
   });
 
   it.each(Object.keys(EXPECTED_ALLOWED))(

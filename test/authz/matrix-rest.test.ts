@@ -1,36 +1,24 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
-import { useGateway } from "../helpers/gateway-process.js";
 import { signedFetch } from "../helpers/signed-fetch.js";
 import {
-  authzSpawn,
   credentialsOf,
   EXPECTED_ALLOWED,
+  FAIL_LATER,
   rootCall,
   rpcCases,
-  type Seeded,
-  seedKeys,
-  writeIdentitiesFile,
+  useSeededAuthzGateway,
 } from "./authz-fixture.js";
 
 // Issue 9's matrix over REST: each test identity (one per canned policy, and the
 // special cases) × every RPC, allowed or denied as written out by hand.
 
-const identities = writeIdentitiesFile();
-let seeded: Seeded;
-const gw = useGateway({
-  spawn: () => authzSpawn(identities),
-  seed: async (g) => {
-    seeded = await seedKeys(g);
-  },
-});
-
-const FAIL_LATER = new Set(["configure", "reconfigure", "startService", "rekeyMaster"]);
+const { gw, seeded } = useSeededAuthzGateway();
 
 describe("the authorization matrix over REST", () => {
   let cases: ReturnType<typeof rpcCases>;
   beforeAll(() => {
-    cases = rpcCases(seeded);
+    cases = rpcCases(seeded());
   });
 
   it("has one case for every RPC of the service", () => {

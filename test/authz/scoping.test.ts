@@ -6,28 +6,14 @@ import {
 } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
-import { useGateway } from "../helpers/gateway-process.js";
 import { type RestAnswer, signedFetch } from "../helpers/signed-fetch.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
-import {
-  authzSpawn,
-  credentialsOf,
-  type Seeded,
-  seedKeys,
-  writeIdentitiesFile,
-} from "./authz-fixture.js";
+import { credentialsOf, useSeededAuthzGateway } from "./authz-fixture.js";
 
 // Per-key scoping, Deny over Allow, the order of checks (401, then 403, then
 // validation), and decrypt authorized by the key inside the ciphertext.
 
-const identities = writeIdentitiesFile();
-let seeded: Seeded;
-const gw = useGateway({
-  spawn: () => authzSpawn(identities),
-  seed: async (g) => {
-    seeded = await seedKeys(g);
-  },
-});
+const { gw, seeded } = useSeededAuthzGateway();
 const P = "/rustfs/admin/v3/kms";
 
 const as = (who: string, method: string, path: string, body?: string) =>
@@ -148,12 +134,12 @@ describe("decrypt and re-encrypt are authorized by the key inside the ciphertext
   it("key-user may decrypt app-1's ciphertext and not other's", async () => {
     const body = (blob: string) =>
       JSON.stringify({ ciphertext_blob: blob, encryption_context: { bucket: "b" } });
-    expect((await as("key-user", "POST", `${P}/decrypt`, body(seeded.appBlob))).status).toBe(200);
-    expect(view(await as("key-user", "POST", `${P}/decrypt`, body(seeded.otherBlob)))).toEqual(
+    expect((await as("key-user", "POST", `${P}/decrypt`, body(seeded().appBlob))).status).toBe(200);
+    expect(view(await as("key-user", "POST", `${P}/decrypt`, body(seeded().otherBlob)))).toEqual(
       DENIED,
     );
     const client = grpcAs("key-user");
-    const blob = Buffer.from(seeded.otherBlob, "base64");
+    const blob = Buffer.from(seeded().otherBlob, "base64");
     expect(
       await codeOf(client.decrypt({ ciphertextBlob: blob, encryptionContext: { bucket: "b" } })),
     ).toBe("PermissionDenied");
@@ -161,7 +147,7 @@ describe("decrypt and re-encrypt are authorized by the key inside the ciphertext
 
   it("Deny kms:Decrypt holds whatever the caller sends", async () => {
     const body = JSON.stringify({
-      ciphertext_blob: seeded.appBlob,
+      ciphertext_blob: seeded().appBlob,
       encryption_context: { bucket: "b" },
     });
     expect(view(await as("deny-decrypt", "POST", `${P}/decrypt`, body))).toEqual(DENIED);
@@ -175,11 +161,11 @@ describe("decrypt and re-encrypt are authorized by the key inside the ciphertext
         destination_key_id: destination,
       });
     expect(
-      (await as("key-user", "POST", `${P}/re-encrypt`, body(seeded.appBlob, "app-1"))).status,
+      (await as("key-user", "POST", `${P}/re-encrypt`, body(seeded().appBlob, "app-1"))).status,
     ).toBe(200);
     for (const [blob, destination] of [
-      [seeded.otherBlob, "app-1"],
-      [seeded.appBlob, "other"],
+      [seeded().otherBlob, "app-1"],
+      [seeded().appBlob, "other"],
     ] as const) {
       expect(
         view(await as("key-user", "POST", `${P}/re-encrypt`, body(blob, destination))),

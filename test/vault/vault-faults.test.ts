@@ -1,10 +1,10 @@
 import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isKmsError } from "../../src/engine/errors.js";
 import { startVaultEngine, type VaultEngine, vaultPatch } from "../backends/vault/vault-engine.js";
 import { startTestVault, type VaultTarget } from "../backends/vault/vault-target.js";
 import { expectKmsError } from "../helpers/expect-kms-error.js";
+import { until } from "../helpers/until.js";
 
 // Vault failing: at start, while running, with an expiring AppRole token, with
 // 429s, and behind a reconfigure. Timeouts are 1 s and the breaker opens for
@@ -42,19 +42,6 @@ async function closedPort(): Promise<number> {
   const { port } = probe.address() as { port: number };
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
-}
-
-/** until retries `fn` every 50 ms until it resolves, for at most `ms`. */
-async function until<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await sleep(50);
-    }
-  }
 }
 
 describe("Vault down at start", () => {

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestVault, type VaultTarget } from "../backends/vault/vault-target.js";
 import { type GatewayProcess, startGateway } from "../helpers/gateway-process.js";
 import { type RestAnswer, signedFetch } from "../helpers/signed-fetch.js";
+import { until } from "../helpers/until.js";
 
 // Two real gateway processes, stateless replicas in front of one Vault (the
 // Vault-compatible test server): A configured on first start from
@@ -22,19 +22,6 @@ async function call(gw: GatewayProcess, method: string, path: string, body?: unk
   });
   answers.push(answer);
   return answer;
-}
-
-/** until retries `fn` every 100 ms until it resolves, for at most `ms`. */
-async function until<T>(fn: () => Promise<T>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await sleep(100);
-    }
-  }
 }
 
 beforeAll(async () => {
@@ -101,11 +88,17 @@ describe("two gateways on one Vault", () => {
     const expected: Record<string, string> = { name: "tagged" };
     for (let i = 0; i < 16; i++) expected[`t${i}`] = `v${i}`;
     for (const gw of [a, b]) {
-      const described = await until(async () => {
-        const d = await call(gw, "GET", "/keys/tagged");
-        expect((d.json as { key_metadata: { tags: unknown } }).key_metadata.tags).toEqual(expected);
-        return d;
-      }, 3000);
+      const described = await until(
+        async () => {
+          const d = await call(gw, "GET", "/keys/tagged");
+          expect((d.json as { key_metadata: { tags: unknown } }).key_metadata.tags).toEqual(
+            expected,
+          );
+          return d;
+        },
+        3000,
+        100,
+      );
       expect(described.status).toBe(200);
     }
     // The race was real: some writes lost check-and-set and were applied again.
@@ -122,11 +115,15 @@ describe("two gateways on one Vault", () => {
     // Through A itself: at once.
     expect((await call(a, "POST", "/generate-data-key", { key_id: "gate" })).status).toBe(409);
     // Through B: once its cached metadata (1 s) expires; polled for at most 3 s.
-    const refused = await until(async () => {
-      const answer = await call(b, "POST", "/generate-data-key", { key_id: "gate" });
-      expect(answer.status).toBe(409);
-      return answer;
-    }, 3000);
+    const refused = await until(
+      async () => {
+        const answer = await call(b, "POST", "/generate-data-key", { key_id: "gate" });
+        expect(answer.status).toBe(409);
+        return answer;
+      },
+      3000,
+      100,
+    );
     expect(refused.json).toMatchObject({ code: "Conflict" });
   });
 
