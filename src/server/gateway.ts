@@ -98,7 +98,7 @@ const restPathAliases = { "/minio/admin/v3/": "/rustfs/admin/v3/" };
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { log, audit } = options;
-  const ops = createGatewayOps({ metrics: options.metrics, log });
+  const ops = await createGatewayOps({ metrics: options.metrics, log });
   const engine = await createEngine({
     stateStore: createFileStateStore(join(options.dataDir, STATE_FILE_NAME)),
     backends: ops.observeBackends({

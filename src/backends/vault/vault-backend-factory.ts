@@ -3,7 +3,7 @@ import type { BackendFactory } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
 import type { VaultBackendConfig } from "../../engine/types.js";
 import { createVaultBackend } from "./vault-backend.js";
-import { createVaultClient, type VaultClientOptions } from "./vault-client.js";
+import type { VaultClientOptions } from "./vault-client.js";
 
 /** MAX_CA_CERT_BYTES bounds the `ca_cert_path` file (a bundle of a few certificates). */
 export const MAX_CA_CERT_BYTES = 1024 * 1024;
@@ -49,6 +49,9 @@ export function createVaultBackendFactory(
         address: vault.address,
       });
     }
+    // Loaded on first use: node-vault and its HTTP stack cost ~20 MB of RSS, which a
+    // gateway on the local backend should not pay.
+    const { createVaultClient } = await import("./vault-client.js");
     const client = createVaultClient({
       address: vault.address,
       auth: vault.authMethod,
