@@ -285,11 +285,23 @@ function mask(value: JsonValue): JsonValue {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        volatile.test(k) && v !== null ? `<${typeof v} ${String(v).length}>` : mask(v as JsonValue),
+        volatile.test(k) && v !== null ? shapeOf(v) : mask(v as JsonValue),
       ]),
     );
   }
   return value;
+}
+
+/**
+ * shapeOf is what a volatile value must share on both paths: its type and length, or for
+ * a timestamp just that it is one, since protobuf JSON drops a zero fraction
+ * (`…:05Z` for a key created on the second, `…:05.123Z` otherwise).
+ */
+function shapeOf(v: JsonValue): string {
+  if (typeof v === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v)) {
+    return "<timestamp>";
+  }
+  return `<${typeof v} ${String(v).length}>`;
 }
 
 /** encodeRequest serializes a request message for a wire, framed when the wire frames. */
