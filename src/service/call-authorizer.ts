@@ -105,9 +105,14 @@ export function createCallAuthorizer(options: CallAuthorizerOptions): CallAuthor
     return caller;
   }
 
+  /** audited tells whether a call of `method` leaves an audit line. */
+  function audited(method: DescMethod): boolean {
+    return audit !== undefined && !UNAUDITED_METHODS.has(method.name);
+  }
+
   /** record writes one audit line; a failure fails the call unless failOpen (or `safe`: the call was refused anyway). */
   async function record(method: DescMethod, entry: AuditEntry, safe: boolean): Promise<void> {
-    if (audit === undefined || UNAUDITED_METHODS.has(method.name)) return;
+    if (audit === undefined || !audited(method)) return;
     try {
       await audit(entry);
     } catch (cause) {
@@ -174,6 +179,9 @@ export function createCallAuthorizer(options: CallAuthorizerOptions): CallAuthor
         await record(method, entryOf(who, method, facts, "failed", Code[error.code], null), false);
         throw error;
       }
+      // Only an audit line needs the outcome (e.g. the key version read back from
+      // the ciphertext): without one, the hot path does not pay for it.
+      if (!audited(method)) return result;
       const known = outcomeOf?.(result);
       const done = known?.keyIds === undefined ? facts : { ...facts, keyIds: known.keyIds };
       await record(
