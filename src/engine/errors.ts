@@ -1,3 +1,5 @@
+import type { KeyState } from "./types.js";
+
 /**
  * KmsErrorCode is the closed set of reasons an engine call can fail. Each code
  * has exactly one meaning to callers; the service layer maps each to one
@@ -39,12 +41,20 @@ export type KmsErrorCode =
 export class KmsError extends Error {
   override readonly name = "KmsError";
 
+  /**
+   * For INVALID_KEY_STATE, the state of the key that refused the operation, so
+   * a protocol that names states apart (AWS's DisabledException and
+   * KMSInvalidStateException) need not parse the message.
+   */
+  readonly keyState?: KeyState;
+
   constructor(
     readonly code: KmsErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; keyState?: KeyState },
   ) {
     super(message, options);
+    if (options?.keyState !== undefined) this.keyState = options.keyState;
   }
 }
 

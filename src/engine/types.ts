@@ -209,6 +209,8 @@ export interface KeyListPage {
 export interface GenerateDataKeyInput {
   keyId?: string;
   keySpec?: string;
+  /** A data key of this many bytes (1–1024) instead of `keySpec`; giving both is INVALID_ARGUMENT. */
+  numberOfBytes?: number;
   encryptionContext?: EncryptionContext;
 }
 
@@ -265,6 +267,70 @@ export interface ReEncrypted extends WrappedData {
 }
 
 /**
+ * AliasEntry is one alias: a second name (`alias/<name>`) for a master key,
+ * persisted by the backend and shared by the admin API and the AWS KMS API.
+ */
+export interface AliasEntry {
+  /** The alias's full name, `alias/` included. */
+  aliasName: string;
+  /** The id of the key it names. */
+  targetKeyId: string;
+  creationDate: Date;
+  lastUpdatedDate: Date;
+}
+
+/**
+ * ListAliasesInput selects a page of aliases in ascending name order: `keyId`
+ * keeps only the aliases of that key, `limit` 1–1000 (default 100), `marker`
+ * an exclusive lower bound (the previous page's `nextMarker`).
+ */
+export interface ListAliasesInput {
+  keyId?: string;
+  limit?: number;
+  marker?: string;
+}
+
+/** AliasListPage is one page of an alias listing. */
+export interface AliasListPage {
+  aliases: AliasEntry[];
+  truncated: boolean;
+  nextMarker: string | null;
+}
+
+/** RotationType says what made a rotation: the schedule or a caller's request. */
+export type RotationType = "AUTOMATIC" | "ON_DEMAND";
+
+/** RotationStatus is a key's automatic-rotation setting. */
+export interface RotationStatus {
+  keyId: string;
+  rotationEnabled: boolean;
+  /** The schedule's period (90–2560 days), null while rotation is disabled. */
+  rotationPeriodInDays: number | null;
+  /** When the background task will next rotate the key, null while disabled. */
+  nextRotationDate: Date | null;
+}
+
+/** KeyRotationEntry is one completed rotation of a key's material (a version after the first). */
+export interface KeyRotationEntry {
+  keyId: string;
+  rotationDate: Date;
+  rotationType: RotationType;
+}
+
+/** ListKeyRotationsInput selects a page of a key's rotations, oldest first: `limit` 1–1000 (default 100). */
+export interface ListKeyRotationsInput {
+  limit?: number;
+  marker?: string;
+}
+
+/** KeyRotationPage is one page of a key's rotations. */
+export interface KeyRotationPage {
+  rotations: KeyRotationEntry[];
+  truncated: boolean;
+  nextMarker: string | null;
+}
+
+/**
  * KmsEngine is the KMS domain: the lifecycle state machine (contract §5) and
  * the key operations (contract §6). Every method rejects only with KmsError.
  */
@@ -314,6 +380,27 @@ export interface KmsEngine {
   ): Promise<WrappedData>;
   encrypt(input: EncryptInput): Promise<WrappedData>;
   reEncrypt(input: ReEncryptInput): Promise<ReEncrypted>;
+
+  /**
+   * createAlias gives `targetKeyId` the name `aliasName` (`alias/` + 1–250 of
+   * [A-Za-z0-9/_-]; `alias/aws/` is reserved). KEY_EXISTS when the alias
+   * exists, KEY_NOT_FOUND for an unknown key, INVALID_KEY_STATE when the key
+   * is pending deletion.
+   */
+  createAlias(aliasName: string, targetKeyId: string): Promise<AliasEntry>;
+  /** updateAlias points an existing alias at another key (KEY_NOT_FOUND when the alias is unknown). */
+  updateAlias(aliasName: string, targetKeyId: string): Promise<AliasEntry>;
+  /** deleteAlias removes an alias (KEY_NOT_FOUND when unknown); the key is untouched. */
+  deleteAlias(aliasName: string): Promise<void>;
+  listAliases(input: ListAliasesInput): Promise<AliasListPage>;
+  /** resolveAlias returns the id of the key an alias names; KEY_NOT_FOUND naming the alias when none. */
+  resolveAlias(aliasName: string): Promise<string>;
+
+  /** enableKeyRotation turns on automatic rotation every `rotationPeriodInDays` (90–2560, default 365). */
+  enableKeyRotation(keyId: string, rotationPeriodInDays?: number): Promise<RotationStatus>;
+  disableKeyRotation(keyId: string): Promise<RotationStatus>;
+  getKeyRotationStatus(keyId: string): Promise<RotationStatus>;
+  listKeyRotations(keyId: string, input: ListKeyRotationsInput): Promise<KeyRotationPage>;
 
   /** close stops timers and closes the backend; the engine is unusable afterwards. */
   close(): Promise<void>;
