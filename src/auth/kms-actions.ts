@@ -3,7 +3,9 @@
  * (configure, reconfigure and rekey share `kms:Configure`; start and stop share
  * `kms:ServiceControl`; status and config are read with `kms:ReadConfig`, so a
  * read-only identity can see them without being able to stop the service;
- * schedule and cancel deletion share `kms:DeleteKey`). Which RPC needs which is
+ * schedule and cancel deletion share `kms:DeleteKey`; the AWS KMS API's
+ * RotateKeyOnDemand is `kms:RotateKey`, its aliases need the alias action on
+ * the key they name). Which RPC needs which is
  * the `(kms.admin.v1.action)` option of each RPC in the proto.
  */
 export const KMS_ACTIONS = [
@@ -26,6 +28,16 @@ export const KMS_ACTIONS = [
   "kms:Encrypt",
   "kms:Decrypt",
   "kms:ReEncrypt",
+  "kms:ListResourceTags",
+  "kms:CreateAlias",
+  "kms:UpdateAlias",
+  "kms:DeleteAlias",
+  "kms:ListAliases",
+  "kms:EnableKeyRotation",
+  "kms:DisableKeyRotation",
+  "kms:GetKeyRotationStatus",
+  "kms:ListKeyRotations",
+  "kms:GenerateRandom",
 ] as const;
 
 /** KmsAction is one of KMS_ACTIONS. */
@@ -45,4 +57,6 @@ export const SERVICE_LEVEL_ACTIONS: ReadonlySet<KmsAction> = new Set<KmsAction>(
   "kms:ClearCache",
   "kms:CreateKey",
   "kms:ListKeys",
+  "kms:ListAliases",
+  "kms:GenerateRandom",
 ]);
