@@ -40,7 +40,7 @@ export interface SigV4Auth {
   scope: string;
   /** The signed header list exactly as sent, and split. */
   signedHeaders: string;
-  signedHeaderNames: string[];
+  signedHeaderNames: readonly string[];
   /** The 32 signature bytes. */
   signature: Buffer;
   /** X-Amz-Date as sent (`YYYYMMDDTHHMMSSZ`) and as epoch milliseconds. */
@@ -215,6 +215,83 @@ function parseAuthorization(value: string): AuthorizationFields | string {
   return { credential, signedHeaders, signature };
 }
 
+/** CredentialScope is a Credential value split: the access key and its scope. */
+interface CredentialScope {
+  accessKey: string;
+  date: string;
+  region: string;
+  service: string;
+  /** `date/region/service/aws4_request`. */
+  scope: string;
+}
+
+/**
+ * The last Credential and SignedHeaders values parsed, with what they parsed to
+ * (undefined: malformed). A client signs with the same credential scope and the
+ * same header list request after request (only the signature and the date
+ * change), so most requests find both here and skip the splitting, the checks
+ * and the allocations. Each is a pure function of its one string, so a hit is
+ * exactly what parsing again would give; the results are frozen, never written.
+ */
+let lastCredential = "";
+let lastScope: CredentialScope | undefined;
+let lastSignedHeaders = "";
+let lastSignedHeaderNames: readonly string[] | undefined;
+
+/** parseCredential splits `accessKey/date/region/service/aws4_request`, or returns undefined. */
+function parseCredential(credential: string): CredentialScope | undefined {
+  if (credential === lastCredential && credential !== "") return lastScope;
+  // The access key may itself contain `/`, so the scope is read from the right.
+  const terminatorAt = credential.lastIndexOf("/");
+  const serviceAt = terminatorAt > 0 ? credential.lastIndexOf("/", terminatorAt - 1) : -1;
+  const regionAt = serviceAt > 0 ? credential.lastIndexOf("/", serviceAt - 1) : -1;
+  const dateAt = regionAt > 0 ? credential.lastIndexOf("/", regionAt - 1) : -1;
+  let scope: CredentialScope | undefined;
+  if (dateAt >= 0) {
+    const accessKey = credential.slice(0, dateAt);
+    const date = credential.slice(dateAt + 1, regionAt);
+    const region = credential.slice(regionAt + 1, serviceAt);
+    const service = credential.slice(serviceAt + 1, terminatorAt);
+    if (
+      accessKey !== "" &&
+      accessKey.length <= 256 &&
+      credential.slice(terminatorAt + 1) === "aws4_request" &&
+      date.length === 8 &&
+      isDigits(date, 0, 8) &&
+      isScopePart(region) &&
+      isScopePart(service)
+    ) {
+      scope = Object.freeze({
+        accessKey,
+        date,
+        region,
+        service,
+        scope: `${date}/${region}/${service}/aws4_request`,
+      });
+    }
+  }
+  lastCredential = credential;
+  lastScope = scope;
+  return scope;
+}
+
+/**
+ * parseSignedHeaders splits a SignedHeaders value into its names: lowercase
+ * header names joined by `;`, at most MAX_SIGNED_HEADERS, none repeated; else
+ * undefined.
+ */
+function parseSignedHeaders(signedHeaders: string): readonly string[] | undefined {
+  if (signedHeaders === lastSignedHeaders && signedHeaders !== "") return lastSignedHeaderNames;
+  let names: readonly string[] | undefined;
+  if (isSignedHeaderList(signedHeaders)) {
+    const split = signedHeaders.split(";");
+    if (split.length <= MAX_SIGNED_HEADERS && !hasDuplicate(split)) names = Object.freeze(split);
+  }
+  lastSignedHeaders = signedHeaders;
+  lastSignedHeaderNames = names;
+  return names;
+}
+
 /** parseSigV4Auth finds the SigV4 signature in the Authorization header or the query. */
 export function parseSigV4Auth(
   headers: Readonly<Record<string, HeaderValue>>,
@@ -268,48 +345,24 @@ export function parseSigV4Auth(
     return fail(malformed);
   }
 
-  // The access key may itself contain `/`, so the scope is read from the right:
-  // `accessKey/date/region/service/aws4_request`.
-  const terminatorAt = credential.lastIndexOf("/");
-  const serviceAt = terminatorAt > 0 ? credential.lastIndexOf("/", terminatorAt - 1) : -1;
-  const regionAt = serviceAt > 0 ? credential.lastIndexOf("/", serviceAt - 1) : -1;
-  const dateAt = regionAt > 0 ? credential.lastIndexOf("/", regionAt - 1) : -1;
-  if (dateAt < 0) return fail(malformed);
-  const accessKey = credential.slice(0, dateAt);
-  const date = credential.slice(dateAt + 1, regionAt);
-  const region = credential.slice(regionAt + 1, serviceAt);
-  const service = credential.slice(serviceAt + 1, terminatorAt);
-  if (
-    accessKey === "" ||
-    accessKey.length > 256 ||
-    credential.slice(terminatorAt + 1) !== "aws4_request" ||
-    date.length !== 8 ||
-    !isDigits(date, 0, 8) ||
-    !isScopePart(region) ||
-    !isScopePart(service)
-  ) {
-    return fail(malformed);
-  }
-
-  if (!isSignedHeaderList(signedHeaders)) return fail(malformed);
-  const signedHeaderNames = signedHeaders.split(";");
-  if (signedHeaderNames.length > MAX_SIGNED_HEADERS || hasDuplicate(signedHeaderNames)) {
-    return fail(malformed);
-  }
+  const scope = parseCredential(credential);
+  if (scope === undefined) return fail(malformed);
+  const signedHeaderNames = parseSignedHeaders(signedHeaders);
+  if (signedHeaderNames === undefined) return fail(malformed);
   if (!signedHeaderNames.includes("host")) return fail("host header must be signed");
   if (!isHex(signature, 64)) return fail(malformed);
 
   if (amzDate === undefined) return fail("missing x-amz-date");
   const signedAtMs = parseAmzDate(amzDate);
   if (signedAtMs === undefined) return fail("malformed x-amz-date");
-  if (amzDate.slice(0, 8) !== date) return fail("credential date does not match x-amz-date");
+  if (!amzDate.startsWith(scope.date)) return fail("credential date does not match x-amz-date");
 
   const auth: SigV4Auth = {
     presigned,
-    accessKey,
-    region,
-    service,
-    scope: `${date}/${region}/${service}/aws4_request`,
+    accessKey: scope.accessKey,
+    region: scope.region,
+    service: scope.service,
+    scope: scope.scope,
     signedHeaders,
     signedHeaderNames,
     signature: Buffer.from(signature, "hex"),

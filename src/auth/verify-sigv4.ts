@@ -51,6 +51,8 @@ const DUMMY_SECRET = "kms-gateway-unknown-access-key-dummy-secret";
 const sharedCache = createSigningKeyCache();
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+/** The query candidates of a request without a query; never written to. */
+const EMPTY_QUERY: readonly string[] = Object.freeze([""]);
 
 /**
  * queryCandidates lists the canonical query strings a client may have signed. Unlike the
@@ -60,7 +62,9 @@ function queryCandidates(
   rawQuery: string,
   pairs: ReadonlyArray<readonly [string, string]>,
   presigned: boolean,
-): string[] {
+): readonly string[] {
+  // Most calls have no query: its one canonical form is the empty string.
+  if (rawQuery === "") return EMPTY_QUERY;
   const omit = presigned ? "X-Amz-Signature" : undefined;
   const candidates: string[] = [];
   const strict = canonicalQuery(pairs, { omit });
@@ -293,8 +297,12 @@ const signatureScratch = Buffer.alloc(32);
  * Buffer costs several times one returned as a string: about 3 µs against under
  * 1 µs here. The digests pass as latin1 ("binary") strings; the inner one is
  * worthless without the key, and the outer one is the signature the client sent
- * when it matches. A string to sign that does not fit (or is not ASCII, which a
- * checked scope cannot be) goes through createHmac.
+ * when it matches. The string to sign is ASCII by construction (the algorithm, an
+ * X-Amz-Date of digits, a scope parseSigV4Auth checked to be visible ASCII, and a
+ * hex digest), so it is copied as latin1, one byte per character with no UTF-8
+ * encoding pass (were a character ever outside latin1, the bytes would differ and
+ * the comparison fail: closed, not open). One that does not fit goes through
+ * createHmac.
  */
 function signatureOf(key: Buffer, toSign: string): Buffer {
   const block = hmacScratch;
@@ -302,8 +310,7 @@ function signatureOf(key: Buffer, toSign: string): Buffer {
     return createHmac("sha256", key).update(toSign).digest();
   }
   try {
-    const length = block.write(toSign, HMAC_BLOCK, "utf8");
-    if (length !== toSign.length) return createHmac("sha256", key).update(toSign).digest();
+    const length = block.write(toSign, HMAC_BLOCK, "latin1");
     // The key's zero padding XORs to the pad byte itself.
     block.fill(0x36, key.length, HMAC_BLOCK);
     for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x36;
@@ -311,16 +318,15 @@ function signatureOf(key: Buffer, toSign: string): Buffer {
     block.fill(0x5c, key.length, HMAC_BLOCK);
     for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x5c;
     block.write(inner, HMAC_BLOCK, "latin1");
-    signatureScratch.write(
-      hash("sha256", block.subarray(0, HMAC_BLOCK + 32), "binary"),
-      0,
-      "latin1",
-    );
+    signatureScratch.write(hash("sha256", outerInput, "binary"), 0, "latin1");
     return signatureScratch;
   } finally {
     block.fill(0);
   }
 }
+
+/** outerInput is HMAC's outer hash input in hmacScratch: the padded key and the 32-byte inner digest. */
+const outerInput = hmacScratch.subarray(0, HMAC_BLOCK + 32);
 
 /** sha256Hex hashes a body in one call (no Hash object), as lowercase hex. */
 function sha256Hex(body: Uint8Array): string {

@@ -175,9 +175,9 @@ function seal(
   const salt = envelope.subarray(saltStart, ivStart);
   const wrappingKey = deriveWrappingKey(keyMaterial, salt);
   try {
-    const cipher = createCipheriv("aes-256-gcm", wrappingKey, envelope.subarray(ivStart, ivEnd), {
-      authTagLength: TAG_LENGTH,
-    });
+    // GCM's tag is 16 bytes (TAG_LENGTH) unless told otherwise: no options object to
+    // build and validate per wrap. (Opening does name it, to refuse a shortened tag.)
+    const cipher = createCipheriv("aes-256-gcm", wrappingKey, envelope.subarray(ivStart, ivEnd));
     // Two AAD calls feed GCM the same bytes as one call on the concatenation,
     // without allocating it.
     cipher.setAAD(envelope.subarray(0, ivStart));
@@ -205,6 +205,22 @@ const HMAC_SCRATCH_MESSAGE = 64;
  * here is synchronous, so one buffer serves every call.
  */
 const hmacScratch = Buffer.alloc(HMAC_BLOCK + HMAC_SCRATCH_MESSAGE);
+/**
+ * scratchViews are views of hmacScratch's first n bytes, by n, made once: a
+ * subarray per hash was a typed-array allocation four times per derivation.
+ */
+const scratchViews: Buffer[] = [];
+
+/** scratchView returns the view of hmacScratch's first `length` bytes. */
+function scratchView(length: number): Buffer {
+  let view = scratchViews[length];
+  if (view === undefined) {
+    view = hmacScratch.subarray(0, length);
+    scratchViews[length] = view;
+  }
+  return view;
+}
+
 /** prkScratch holds HKDF's pseudorandom key between its two steps; wiped after each derivation. */
 const prkScratch = Buffer.alloc(32);
 /** wrappingKeyScratch carries the derived wrapping key into createCipheriv (which copies it), then is wiped. */
@@ -233,11 +249,11 @@ function hmacSha256Latin1(key: Uint8Array, message: Uint8Array): string {
     block.fill(0x36, key.length, HMAC_BLOCK);
     for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x36;
     block.set(message, HMAC_BLOCK);
-    const inner = hash("sha256", block.subarray(0, HMAC_BLOCK + message.length), "binary");
+    const inner = hash("sha256", scratchView(HMAC_BLOCK + message.length), "binary");
     block.fill(0x5c, key.length, HMAC_BLOCK);
     for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x5c;
     block.write(inner, HMAC_BLOCK, "latin1");
-    return hash("sha256", block.subarray(0, HMAC_BLOCK + 32), "binary");
+    return hash("sha256", scratchView(HMAC_BLOCK + 32), "binary");
   } finally {
     block.fill(0);
   }
