@@ -65,7 +65,8 @@ export function decodeRequest(
     const leaf = variable.fields[variable.fields.length - 1] as DescField;
     place(json, variable.fields, parameterToJson(leaf, value, variable.name), true, variable.name);
   }
-  for (const [name, values] of parseQuery(rawQuery)) {
+  // Most calls carry no query: no Map to build for it.
+  for (const [name, values] of rawQuery === "" ? noQuery : parseQuery(rawQuery)) {
     const fields = resolveQueryName(route.method.input, name);
     const leaf = fields[fields.length - 1] as DescField;
     if (leaf.fieldKind !== "list" && values.length > 1) {
@@ -127,6 +128,9 @@ function readBody(route: CompiledRoute, body: Uint8Array): JsonObject {
   }
   return parsed;
 }
+
+/** noQuery is what parseQuery gives for an empty query; never written to. */
+const noQuery: ReadonlyMap<string, string[]> = new Map();
 
 /** parseQuery groups the query's decoded values by decoded name, in order. */
 function parseQuery(rawQuery: string): Map<string, string[]> {
