@@ -3,6 +3,7 @@ import { fromJson, ScalarType } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { checkRequestJson, isDecimalInteger, isIntegerScalar } from "./check-request-json.js";
 import type { CompiledRoute } from "./compile-routes.js";
+import { type CompiledJsonReader, compileRestJsonReader } from "./compiled-json-reader.js";
 import { describeJsonError } from "./describe-json-error.js";
 import { exceedsJsonDepth, maxJsonDepth } from "./json-depth.js";
 import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
@@ -13,7 +14,10 @@ import { quote } from "./quote.js";
  * body, the path variables and the query string, in that order, and then
  * parses the result with ONE protobuf `fromJson` (unknown fields rejected), so
  * JSON names, `json_name` options, base64 and range checks all behave exactly
- * as in protobuf JSON.
+ * as in protobuf JSON. The common shapes (strings, enums by name, padded
+ * base64, string maps) skip fromJson's reflection through a reader compiled
+ * from the descriptor (compileRestJsonReader), which gives the same message and
+ * leaves everything else, errors included, to fromJson.
  *
  * - **Body.** A rule without `body` refuses a non-blank body. With
  *   `body: "*"` the body must be a JSON object; a blank body counts as `{}`.
@@ -80,11 +84,27 @@ export function decodeRequest(
   }
   // Before fromJson: it would drop a `__proto__` map key and read "0x7" as 7.
   checkRequestJson(route.method.input, json);
+  // The common shapes are read by a reader compiled once per type; whatever it
+  // leaves (undefined) goes through fromJson, so answers and errors stay fromJson's.
+  const read = compiledReaderOf(route.method.input)(json);
+  if (read !== undefined) return read;
   try {
     return fromJson(route.method.input, json, { ignoreUnknownFields: false });
   } catch (e) {
     throw invalid(describeJsonError(e));
   }
+}
+
+/** compiledReaders holds each request type's compiled JSON reader, made on its first request. */
+const compiledReaders = new WeakMap<DescMessage, CompiledJsonReader>();
+
+function compiledReaderOf(desc: DescMessage): CompiledJsonReader {
+  let reader = compiledReaders.get(desc);
+  if (reader === undefined) {
+    reader = compileRestJsonReader(desc);
+    compiledReaders.set(desc, reader);
+  }
+  return reader;
 }
 
 function invalid(message: string): ConnectError {

@@ -1,0 +1,147 @@
+import {
+  type DescField,
+  type DescMessage,
+  equals,
+  fromJson,
+  type JsonObject,
+  type JsonValue,
+  toBinary,
+} from "@bufbuild/protobuf";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import { compileRestJsonReader } from "../../src/rest/compiled-json-reader.js";
+import { fuzzSettings, fuzzTestTimeoutMs } from "../helpers/fuzz-settings.js";
+
+// The compiled reader is a fast path in front of fromJson: wherever it answers, its
+// message must be exactly fromJson's (and fromJson must accept the input); wherever it
+// does not, fromJson decides. Driven over every request type of the service with values
+// of the right shape most of the time (so the fast path is taken) and of every other
+// shape the rest of the time.
+
+const inputs = [
+  ...new Map(KmsAdminService.methods.map((m) => [m.input.typeName, m.input])).values(),
+];
+
+/** A value of the shape the field wants, or close to it. */
+function valueFor(field: DescField): fc.Arbitrary<JsonValue> {
+  const text = fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom("bench-000000", "", "\ud800", "a\udfffb", "😀", "AES_256"),
+  );
+  switch (field.fieldKind) {
+    case "scalar":
+      return fc.oneof(
+        text,
+        fc.integer({ min: -5_000_000_000, max: 5_000_000_000 }),
+        fc.constantFrom(0, -0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, -(2 ** 31), 1.5),
+        fc.boolean(),
+        fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString("base64")),
+        fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString("base64url")),
+        fc.constantFrom("QQ", "QR==", "Q===", "AAAA", "AA==", "7", "0x7"),
+      );
+    case "enum":
+      return fc.oneof(
+        fc.constantFrom(...field.enum.values.map((v) => v.name)),
+        fc.constantFrom(0, 1, 99, "NOT_A_VALUE", "", null),
+      );
+    case "map":
+      return fc.oneof(
+        fc.dictionary(text, text, { maxKeys: 4 }),
+        fc.dictionary(
+          fc.string({ maxLength: 4 }),
+          fc.oneof(text, fc.integer(), fc.constant(null)),
+          {
+            maxKeys: 3,
+          },
+        ),
+        fc.constantFrom(null, [], "x"),
+      );
+    default:
+      return fc.oneof(fc.constant(null), fc.constant({}), fc.array(text, { maxLength: 2 }), text);
+  }
+}
+
+/** A JSON object for the message: known fields by either name, sometimes both, sometimes unknown keys. */
+function objectFor(desc: DescMessage): fc.Arbitrary<JsonObject> {
+  const entries = desc.fields.map((field) =>
+    fc.tuple(
+      fc.constantFrom("absent", "name", "jsonName", "both"),
+      valueFor(field),
+      valueFor(field),
+    ),
+  );
+  return fc
+    .tuple(
+      fc.tuple(...entries),
+      fc.option(fc.constantFrom("unknown", "keyId", "KEYID"), { freq: 5 }),
+    )
+    .map(([picked, extra]) => {
+      const json: JsonObject = {};
+      picked.forEach(([how, a, b], i) => {
+        const field = desc.fields[i] as DescField;
+        if (how === "name" || how === "both") json[field.name] = a;
+        if (how === "jsonName" || how === "both") json[field.jsonName] = b;
+      });
+      if (extra !== null) json[extra] = "x";
+      return json;
+    });
+}
+
+describe("compileRestJsonReader agrees with fromJson", () => {
+  for (const desc of inputs) {
+    const read = compileRestJsonReader(desc);
+    it(
+      `${desc.name}: every answer is fromJson's, and fromJson accepts it`,
+      () => {
+        let answered = 0;
+        fc.assert(
+          fc.property(objectFor(desc), (json) => {
+            const fast = read(structuredClone(json));
+            if (fast === undefined) return;
+            answered++;
+            const reference = fromJson(desc, json, { ignoreUnknownFields: false });
+            expect(equals(desc, fast, reference)).toBe(true);
+            expect(toBinary(desc, fast)).toEqual(toBinary(desc, reference));
+          }),
+          fuzzSettings(300),
+        );
+        // Not vacuous: the plain shapes do take the fast path (an empty object always does).
+        expect(answered).toBeGreaterThan(0);
+      },
+      fuzzTestTimeoutMs,
+    );
+  }
+});
+
+describe("compileRestJsonReader on the hot path's requests", () => {
+  const generate = KmsAdminService.method.generateDataKey.input;
+  const decrypt = KmsAdminService.method.decrypt.input;
+
+  it("reads generate-data-key and decrypt bodies as fromJson does", () => {
+    const bodies: Array<[DescMessage, JsonObject]> = [
+      [generate, { key_id: "bench-000000" }],
+      [generate, { keyId: "k", key_spec: "AES_128", encryption_context: { bucket: "b", "": "" } }],
+      [decrypt, { ciphertext_blob: Buffer.from("blob bytes").toString("base64") }],
+      [decrypt, { ciphertextBlob: "AAAA", encryptionContext: { a: "1" } }],
+    ];
+    for (const [desc, json] of bodies) {
+      const fast = compileRestJsonReader(desc)(json);
+      expect(fast).toBeDefined();
+      expect(equals(desc, fast as never, fromJson(desc, json))).toBe(true);
+    }
+  });
+
+  it("leaves to fromJson what it does not read: duplicates, unknown keys, nulls, other encodings", () => {
+    const read = compileRestJsonReader(generate);
+    expect(read({ key_id: "a", keyId: "a" })).toBeUndefined();
+    expect(read({ key_id: "a", unknown: 1 })).toBeUndefined();
+    expect(read({ key_id: null })).toBeUndefined();
+    expect(read({ key_id: 7 })).toBeUndefined();
+    expect(read({ key_id: "\ud800" })).toBeUndefined();
+    expect(read({ encryption_context: { a: 1 } })).toBeUndefined();
+    const readDecrypt = compileRestJsonReader(decrypt);
+    expect(readDecrypt({ ciphertext_blob: "AAA" })).toBeUndefined();
+    expect(readDecrypt({ ciphertext_blob: "-_-_" })).toBeUndefined();
+  });
+});
