@@ -177,9 +177,15 @@ function createLru<V>(
   onEvict: () => void,
 ): Lru<V> {
   const entries = new Map<string, Entry<V>>();
+  /**
+   * The key last in the Map (the most recently used), when known: a gateway serving
+   * one key call after call finds it here and skips moving it to the end again.
+   */
+  let newest: string | undefined;
   function drop(key: string): void {
     const entry = entries.get(key);
     if (entry === undefined) return;
+    if (key === newest) newest = undefined;
     entries.delete(key);
     onLeave(entry.value);
   }
@@ -195,8 +201,11 @@ function createLru<V>(
         evict(key);
         return undefined;
       }
-      entries.delete(key);
-      entries.set(key, entry);
+      if (key !== newest) {
+        entries.delete(key);
+        entries.set(key, entry);
+        newest = key;
+      }
       return entry.value;
     },
     set(key, value) {
@@ -204,6 +213,7 @@ function createLru<V>(
       if (previous !== undefined && previous.value !== value) drop(key);
       else entries.delete(key);
       entries.set(key, { value, expiresAt: now().getTime() + ttlMs });
+      newest = key;
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next().value as string;
         evict(oldest);

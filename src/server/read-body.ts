@@ -88,7 +88,11 @@ export function readBody(
           budget.release(reserved - size);
           reserved = size;
         }
-        resolve({ complete: true, body: Buffer.concat(chunks) });
+        // A small body arrives in one chunk, already a buffer of its own: no copy.
+        resolve({
+          complete: true,
+          body: chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks),
+        });
       },
       fail(err) {
         giveBack();

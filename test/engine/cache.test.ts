@@ -47,6 +47,31 @@ describe("createKeyCache", () => {
     expect(cache.getKey("a")).toBeUndefined();
   });
 
+  it("keeps the LRU order when one key is read again and again, dropped, and put back", () => {
+    const cache = createKeyCache({
+      enabled: true,
+      maxKeys: 2,
+      ttlSeconds: 60,
+      now: () => new Date(),
+    });
+    for (const id of ["a", "b"]) cache.putKey(storedKey(id));
+    // a is read repeatedly (the second and later reads find it already the newest).
+    for (let i = 0; i < 3; i++) expect(cache.getKey("a")?.keyId).toBe("a");
+    cache.putKey(storedKey("c")); // evicts b, the least recently used
+    expect(cache.peekKey("b")).toBeUndefined();
+    expect(cache.getKey("c")?.keyId).toBe("c");
+    expect(cache.getKey("a")?.keyId).toBe("a"); // now a is the newest, c the oldest
+    cache.removeKey("a", []);
+    cache.putKey(storedKey("b"));
+    cache.putKey(storedKey("d")); // evicts c: a was removed, so c is the oldest
+    expect(cache.peekKey("c")).toBeUndefined();
+    expect(cache.getKey("b")?.keyId).toBe("b");
+    expect(cache.getKey("d")?.keyId).toBe("d");
+    cache.putKey(storedKey("a")); // evicts b, older than d since d was read last
+    expect(cache.peekKey("b")).toBeUndefined();
+    expect(cache.getKey("d")?.keyId).toBe("d");
+  });
+
   it("expires entries after the TTL and zero-fills expired material", () => {
     let now = 1_000_000;
     const cache = createKeyCache({
