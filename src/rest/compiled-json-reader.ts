@@ -20,6 +20,9 @@ const BAIL: unique symbol = Symbol("bail");
 /** FieldReader turns one JSON value into the field's value, or BAIL. */
 type FieldReader = (value: JsonValue) => unknown;
 
+/** bail is the reader of a field left to fromJson whatever its value. */
+const bail: FieldReader = () => BAIL;
+
 /** FieldPlan is one field as the compiled reader sets it. */
 interface FieldPlan {
   field: DescField;
@@ -51,8 +54,9 @@ export function compileRestJsonReader(desc: DescMessage): CompiledJsonReader {
   if (desc.typeName.startsWith("google.protobuf.")) return () => undefined;
   const plans = new Map<string, FieldPlan>();
   for (const field of desc.fields) {
-    const read = fieldReader(field);
-    if (read === undefined) continue;
+    // A field the fast path does not read still claims its names, in fromJson's order
+    // (a later field's name wins), so a key always means the field fromJson would read.
+    const read = fieldReader(field) ?? bail;
     const plan: FieldPlan = { field, read, map: field.fieldKind === "map" };
     plans.set(field.name, plan);
     plans.set(field.jsonName, plan);
