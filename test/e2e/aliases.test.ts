@@ -180,27 +180,40 @@ describe("aliases and the rotation schedule after a SIGKILL", () => {
     });
     const next = (enabled.json as { rotation: { next_rotation_date: string } }).rotation
       .next_rotation_date;
-    // Aliases created in flight, then the kill: every acknowledged one must survive.
-    const names = Array.from({ length: 40 }, (_, i) => `alias/crash/${i}`);
-    const answers = await Promise.all(
-      names.map((alias_name) => call("POST", "/aliases", { alias_name, key_id: "kept" })),
-    );
-    for (const answer of answers) expect(answer.status, answer.text).toBe(200);
+    // Aliases created in four lanes; the kill lands while creates are in flight.
+    const acked: string[] = [];
+    let stopping = false;
+    const lane = async (l: number) => {
+      for (let i = 0; !stopping && i < 500; i++) {
+        const alias_name = `alias/crash/${l}/${i}`;
+        const answer = await call("POST", "/aliases", { alias_name, key_id: "kept" }).catch(
+          () => null,
+        );
+        if (answer?.status === 200) acked.push(alias_name);
+      }
+    };
+    const lanes = [0, 1, 2, 3].map(lane);
+    while (acked.length < 30) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await gw.stop("SIGKILL")).toBeNull();
+    stopping = true;
+    await Promise.all(lanes);
 
     gw = await startGateway({ dataDir });
     const again = rest(gw);
     const seen: string[] = [];
     let marker: string | undefined;
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 100; i++) {
       const query = marker === undefined ? "" : `&marker=${encodeURIComponent(marker)}`;
-      const page = await again("GET", `/aliases?limit=15${query}`);
+      const page = await again("GET", `/aliases?limit=1000${query}`);
+      expect(page.status, page.text).toBe(200);
       const json = page.json as { aliases: { alias_name: string }[]; next_marker?: string | null };
       seen.push(...json.aliases.map((a) => a.alias_name));
       if (!json.next_marker) break;
       marker = json.next_marker;
     }
-    expect(seen.sort()).toEqual([...names].sort());
+    // Every acknowledged alias is there; one cut off by the kill may or may not be.
+    for (const name of acked) expect(seen).toContain(name);
+    expect(seen.length).toBeLessThanOrEqual(acked.length + 4);
     const status = await again("GET", "/keys/kept/rotation-status");
     expect(status.json).toMatchObject({
       rotation: { rotation_enabled: true, rotation_period_in_days: 180, next_rotation_date: next },
