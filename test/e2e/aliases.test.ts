@@ -125,6 +125,22 @@ describe("aliases and rotation over REST and gRPC", () => {
     expect((await c.listAliases({})).aliases.map((a) => a.aliasName)).not.toContain("alias/grpc");
   });
 
+  it("makes data keys of number_of_bytes over REST (the AWS API's NumberOfBytes, here too)", async () => {
+    const made = await call("POST", "/generate-data-key", { key_id: "blue", number_of_bytes: 7 });
+    expect(made.status, made.text).toBe(200);
+    const { plaintext_key, ciphertext_blob } = made.json as Record<string, string>;
+    expect(Buffer.from(plaintext_key as string, "base64")).toHaveLength(7);
+    const back = await call("POST", "/decrypt", { ciphertext_blob });
+    expect(back.json).toMatchObject({ plaintext_key });
+    for (const body of [
+      { key_id: "blue", number_of_bytes: 0 },
+      { key_id: "blue", number_of_bytes: 1025 },
+      { key_id: "blue", number_of_bytes: 16, key_spec: "AES_128" },
+    ]) {
+      expect((await call("POST", "/generate-data-key", body)).status).toBe(400);
+    }
+  });
+
   it("enables, reads, lists and disables automatic rotation over REST and gRPC", async () => {
     const on = await call("POST", "/keys/rotation/enable", {
       key_id: "blue",
