@@ -152,7 +152,7 @@ describe("aliases and rotation over REST and gRPC", () => {
     });
     const described = await call("GET", "/keys/blue");
     expect(described.json).toMatchObject({
-      key_metadata: { rotation_enabled: true, rotation_period_in_days: 90 },
+      key_metadata: { rotation_enabled: true },
     });
     expect(
       (await call("POST", "/keys/rotation/enable", { key_id: "blue", rotation_period_in_days: 30 }))

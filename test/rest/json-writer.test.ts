@@ -199,8 +199,6 @@ describe("writeRestJson", () => {
         tags: { owner: "security" },
         key_version: 0,
         rotation_date: null,
-        rotation_period_in_days: null,
-        next_rotation_date: null,
       },
       success: false,
       message: "",
