@@ -15,8 +15,8 @@ let b: VaultEngine;
 beforeAll(async () => {
   target = await startTestVault();
   [a, b] = await Promise.all([
-    startVaultEngine(vaultPatch(target)),
-    startVaultEngine(vaultPatch(target)),
+    startVaultEngine(vaultPatch(target, { timeoutSeconds: 5 })),
+    startVaultEngine(vaultPatch(target, { timeoutSeconds: 5 })),
   ]);
   await a.engine.createKey({ tags: { name: "blue" } });
   await a.engine.createKey({ tags: { name: "green" } });

@@ -15,8 +15,8 @@ beforeAll(async () => {
   target = await startTestVault();
   const clock = { now: () => new Date(now.getTime()) };
   [a, b] = await Promise.all([
-    startVaultEngine(vaultPatch(target), {}, clock),
-    startVaultEngine(vaultPatch(target), {}, clock),
+    startVaultEngine(vaultPatch(target, { timeoutSeconds: 5 }), {}, clock),
+    startVaultEngine(vaultPatch(target, { timeoutSeconds: 5 }), {}, clock),
   ]);
 }, 30_000);
 
