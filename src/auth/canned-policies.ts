@@ -21,6 +21,15 @@ const CANNED: Record<string, { actions: string[]; scopable: boolean }> = {
       "kms:TagResource",
       "kms:UntagResource",
       "kms:UpdateKeyDescription",
+      "kms:ListResourceTags",
+      "kms:CreateAlias",
+      "kms:UpdateAlias",
+      "kms:DeleteAlias",
+      "kms:ListAliases",
+      "kms:EnableKeyRotation",
+      "kms:DisableKeyRotation",
+      "kms:GetKeyRotationStatus",
+      "kms:ListKeyRotations",
     ],
     scopable: false,
   },
@@ -40,7 +49,18 @@ const CANNED: Record<string, { actions: string[]; scopable: boolean }> = {
    * Reads what exists, changes nothing, sees no key material. Status is read with
    * kms:ReadConfig (kms:ServiceControl would also let it stop the service).
    */
-  KMSAuditor: { actions: ["kms:ListKeys", "kms:DescribeKey", "kms:ReadConfig"], scopable: false },
+  KMSAuditor: {
+    actions: [
+      "kms:ListKeys",
+      "kms:DescribeKey",
+      "kms:ReadConfig",
+      "kms:ListResourceTags",
+      "kms:ListAliases",
+      "kms:GetKeyRotationStatus",
+      "kms:ListKeyRotations",
+    ],
+    scopable: false,
+  },
 };
 
 /** CANNED_POLICY_NAMES lists the canned policies, for error messages and docs. */

@@ -281,6 +281,14 @@ const KEY_ADMIN: MethodName[] = [
   "tagKey",
   "untagKey",
   "updateKeyDescription",
+  "createAlias",
+  "updateAlias",
+  "deleteAlias",
+  "listAliases",
+  "enableKeyRotation",
+  "disableKeyRotation",
+  "getKeyRotationStatus",
+  "listKeyRotations",
 ];
 const ALL = Object.keys(KmsAdminService.method) as MethodName[];
 export const EXPECTED_ALLOWED: Record<string, ReadonlySet<MethodName>> = {
@@ -294,7 +302,15 @@ export const EXPECTED_ALLOWED: Record<string, ReadonlySet<MethodName>> = {
     "reEncrypt",
     "describeKey",
   ]),
-  auditor: new Set<MethodName>(["listKeys", "describeKey", "getStatus", "getConfig"]),
+  auditor: new Set<MethodName>([
+    "listKeys",
+    "describeKey",
+    "getStatus",
+    "getConfig",
+    "listAliases",
+    "getKeyRotationStatus",
+    "listKeyRotations",
+  ]),
   "server-info": new Set(ALL),
   "deny-decrypt": new Set(ALL.filter((m) => m !== "decrypt")),
   "deny-other": new Set(ALL),
