@@ -74,14 +74,22 @@ export function awsException(name: AwsExceptionName, message: string, code: Code
 }
 
 /**
+ * NOT_ABOUT_ENABLED are the operations whose state refusals never mean "the key is not
+ * enabled": a CancelKeyDeletion of a Disabled key is refused because the key is not
+ * pending deletion, which AWS answers KMSInvalidStateException, not DisabledException.
+ */
+const NOT_ABOUT_ENABLED: ReadonlySet<string> = new Set(["CancelKeyDeletion"]);
+
+/**
  * awsErrorOf turns whatever a TrentService call threw into a ConnectError whose
  * `kms-error-code` is an AWS exception name. A KmsError (kept as the cause of the
  * authorizer's ConnectError) decides it, INVALID_KEY_STATE by the key's state:
- * DisabledException for a disabled key, KMSInvalidStateException otherwise, as AWS.
+ * DisabledException for a disabled key, KMSInvalidStateException otherwise, as AWS
+ * (and always KMSInvalidStateException for the operations of NOT_ABOUT_ENABLED).
  * Messages stay the engine's safe ones; an error the engine did not raise says only
  * "internal error".
  */
-export function awsErrorOf(err: unknown): ConnectError {
+export function awsErrorOf(err: unknown, operation?: string): ConnectError {
   const kms = isKmsError(err)
     ? err
     : err instanceof ConnectError && err.cause instanceof KmsError
@@ -89,7 +97,9 @@ export function awsErrorOf(err: unknown): ConnectError {
       : undefined;
   if (kms !== undefined) {
     const [name, code] =
-      kms.code === "INVALID_KEY_STATE" && kms.keyState === "Disabled"
+      kms.code === "INVALID_KEY_STATE" &&
+      kms.keyState === "Disabled" &&
+      !NOT_ABOUT_ENABLED.has(operation ?? "")
         ? (["DisabledException", Code.FailedPrecondition] as const)
         : BY_KMS_CODE[kms.code];
     return new ConnectError(kms.message, code, { [errorCodeHeader]: name }, undefined, kms);

@@ -81,7 +81,7 @@ export function createTrentService(
         outcomeOf,
       );
     } catch (err) {
-      const error = awsErrorOf(err);
+      const error = awsErrorOf(err, ctx.method.name);
       if (error.code === Code.Internal) {
         options.log?.("error", "request failed", {
           method: ctx.method.name,
