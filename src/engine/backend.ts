@@ -1,5 +1,5 @@
 import { KmsError } from "./errors.js";
-import type { KeyState, KmsConfig } from "./types.js";
+import type { AliasEntry, KeyState, KmsConfig } from "./types.js";
 
 /**
  * StoredKeyVersion is one version of a key. Under engine custody (no
@@ -124,6 +124,32 @@ export interface KeyBackend {
    */
   destroy(keyId: string): Promise<void>;
   /**
+   * createAlias stores `alias` if and only if no alias of that name exists
+   * (also across gateways sharing the backend). Otherwise it rejects with
+   * KEY_EXISTS. Alias names are `alias/` + 1–250 of [A-Za-z0-9/_-]; the
+   * backend encodes them one-to-one into its own names. Durable on resolve.
+   */
+  createAlias(alias: AliasEntry): Promise<void>;
+  /** getAlias returns the alias of that name, or null when there is none. */
+  getAlias(aliasName: string): Promise<AliasEntry | null>;
+  /**
+   * putAlias replaces an existing alias durably; KEY_NOT_FOUND when there is
+   * none (it never creates one, so a concurrent delete wins).
+   */
+  putAlias(alias: AliasEntry): Promise<void>;
+  /** deleteAlias removes an alias; a missing one is not an error. */
+  deleteAlias(aliasName: string): Promise<void>;
+  /**
+   * listAliases returns up to `limit` aliases whose names are greater than
+   * `after` (exclusive; null = from the start) in ascending byte order, and
+   * whether more follow. Its cost is bounded by `limit` reads (an alias
+   * removed between the listing and its read is left out).
+   */
+  listAliases(
+    after: string | null,
+    limit: number,
+  ): Promise<{ aliases: AliasEntry[]; more: boolean }>;
+  /**
    * readKeyring returns the bytes last given to writeKeyring, or null. The
    * engine keeps there what it needs to derive and check its key-encryption key
    * (a salt and a check value — never a secret).
@@ -133,6 +159,17 @@ export interface KeyBackend {
   writeKeyring(bytes: Uint8Array): Promise<void>;
   /** close releases the backend's resources. */
   close(): Promise<void>;
+}
+
+/**
+ * ALIAS_NAME_PATTERN is what an alias name is (AWS's rule): `alias/` and 1–250
+ * of `A-Z a-z 0-9 / _ -`. Backends build their storage names from it.
+ */
+export const ALIAS_NAME_PATTERN = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
+
+/** isAliasName tells whether a value matches ALIAS_NAME_PATTERN. */
+export function isAliasName(value: unknown): value is string {
+  return typeof value === "string" && ALIAS_NAME_PATTERN.test(value);
 }
 
 /**

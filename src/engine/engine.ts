@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import * as aliasOps from "./alias-operations.js";
 import type { BackendFactory, PersistedState, StateStore } from "./backend.js";
 import { configSummary, configView } from "./config-summary.js";
 import * as cryptoOps from "./crypto-operations.js";
@@ -422,12 +423,16 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     encrypt: (input) => withKeys("encrypt", (ctx) => cryptoOps.encrypt(ctx, input)),
     reEncrypt: (input) => withKeys("reEncrypt", (ctx) => cryptoOps.reEncrypt(ctx, input)),
 
-    // The alias and rotation operations: built by the issue-12 engine work, which replaces these.
-    createAlias: () => notBuilt("createAlias"),
-    updateAlias: () => notBuilt("updateAlias"),
-    deleteAlias: () => notBuilt("deleteAlias"),
-    listAliases: () => notBuilt("listAliases"),
-    resolveAlias: () => notBuilt("resolveAlias"),
+    // The rotation operations: built by the issue-12 engine work, which replaces these.
+    createAlias: (aliasName, targetKeyId) =>
+      withKeys("createAlias", (ctx) => aliasOps.createAlias(ctx, aliasName, targetKeyId)),
+    updateAlias: (aliasName, targetKeyId) =>
+      withKeys("updateAlias", (ctx) => aliasOps.updateAlias(ctx, aliasName, targetKeyId)),
+    deleteAlias: (aliasName) =>
+      withKeys("deleteAlias", (ctx) => aliasOps.deleteAlias(ctx, aliasName)),
+    listAliases: (input) => withKeys("listAliases", (ctx) => aliasOps.listAliases(ctx, input)),
+    resolveAlias: (aliasName) =>
+      withKeys("resolveAlias", (ctx) => aliasOps.resolveAlias(ctx, aliasName)),
     enableKeyRotation: () => notBuilt("enableKeyRotation"),
     disableKeyRotation: () => notBuilt("disableKeyRotation"),
     getKeyRotationStatus: () => notBuilt("getKeyRotationStatus"),

@@ -142,6 +142,7 @@ export async function scheduleKeyDeletion(
       throw new KmsError(
         "INVALID_KEY_STATE",
         `key "${id}" is PendingDeletion: its deletion is already scheduled`,
+        { keyState: current.keyState },
       );
     }
     return {
@@ -162,6 +163,7 @@ export async function cancelKeyDeletion(ctx: KeyContext, keyId: string): Promise
       throw new KmsError(
         "INVALID_KEY_STATE",
         `key "${id}" is ${current.keyState}, not pending deletion: there is no deletion to cancel`,
+        { keyState: current.keyState },
       );
     }
     return {

@@ -27,6 +27,7 @@ export function assertUsable(key: StoredKey, operation: string): void {
       "INVALID_KEY_STATE",
       `key "${key.keyId}" is ${key.keyState}: ${operation} needs an Enabled key` +
         (key.keyState === "Disabled" ? " (enable it first)" : " (cancel its deletion first)"),
+      { keyState: key.keyState },
     );
   }
 }
@@ -38,6 +39,7 @@ export function assertNotPendingDeletion(key: StoredKey, operation: string): voi
       "INVALID_KEY_STATE",
       `key "${key.keyId}" is PendingDeletion: ${operation} needs an Enabled or Disabled key ` +
         "(cancel its deletion first)",
+      { keyState: key.keyState },
     );
   }
 }

@@ -1,3 +1,4 @@
+import { deleteAliasesOf } from "./alias-cleanup.js";
 import { ConcurrentUpdateError, type KeyBackend, type StoredKey } from "./backend.js";
 import type { KeyCache } from "./cache.js";
 import { createDeadlineIndex, type DeadlineIndex } from "./deadline-index.js";
@@ -63,6 +64,18 @@ export interface KeyStore {
    */
   resealed(key: StoredKey): StoredKey;
   list(after: string | null, limit: number): Promise<{ ids: string[]; more: boolean }>;
+  /** aliases are the backend's alias records, read and written as they are (no cache). */
+  readonly aliases: Pick<
+    KeyBackend,
+    "createAlias" | "getAlias" | "putAlias" | "deleteAlias" | "listAliases"
+  >;
+  /**
+   * withKeyLocked calls `fn` with the key as stored (null when it does not
+   * exist or its deletion date has passed), holding the key's lock, so that
+   * in this process no destroy of the key runs until `fn` settles: an alias
+   * created for the key cannot outlive it.
+   */
+  withKeyLocked<T>(keyId: string, fn: (key: StoredKey | null) => Promise<T>): Promise<T>;
   health(): Promise<void>;
   /** close empties the cache, closes the backend and zero-fills the key-encryption key. */
   close(): Promise<void>;
@@ -115,6 +128,11 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
 
   // Call only while holding the key's lock.
   async function destroyLocked(key: StoredKey): Promise<void> {
+    // Aliases first (AWS deletes a key's aliases with it): a crash between
+    // the two leaves a due key, which the next access or sweep destroys again.
+    const aliases = await deleteAliasesOf(backend, key.keyId);
+    if (aliases > 0)
+      log("info", "aliases of a destroyed key deleted", { keyId: key.keyId, aliases });
     await backend.destroy(key.keyId);
     deadlines.forget(key.keyId);
     cache.removeKey(key.keyId, versionsOf(key));
@@ -310,6 +328,22 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     },
     resealed,
     list: (after, limit) => backend.list(after, limit),
+    aliases: {
+      createAlias: (alias) => backend.createAlias(alias),
+      getAlias: (name) => backend.getAlias(name),
+      putAlias: (alias) => backend.putAlias(alias),
+      deleteAlias: (name) => backend.deleteAlias(name),
+      listAliases: (after, limit) => backend.listAliases(after, limit),
+    },
+    withKeyLocked: (keyId, fn) =>
+      locks.run(keyId, async () => {
+        const key = await backend.get(keyId);
+        if (key === null) return fn(null);
+        deadlines.note(key);
+        if (!isDue(key, now())) return fn(key);
+        await destroyLocked(key);
+        return fn(null);
+      }),
     health: () => backend.health(),
     async close() {
       cache.clear();

@@ -302,6 +302,104 @@ export function describeKeyBackendContract(
       expect((await backend.list(null, 10)).ids).toEqual([]);
     });
 
+    describe("aliases", () => {
+      const alias = (name: string, target = "k1", at = "2026-01-02T03:04:05.678Z") => ({
+        aliasName: name,
+        targetKeyId: target,
+        creationDate: new Date(at),
+        lastUpdatedDate: new Date(at),
+      });
+
+      it("stores every field of an alias and returns it equal; null for an unknown one", async () => {
+        expect(await backend.getAlias("alias/none")).toBeNull();
+        const longest = `alias/${"a/_-Z9".repeat(41)}abcd`;
+        expect(longest).toHaveLength(256);
+        for (const name of ["alias/app", "alias/a/b/c", longest, "alias//", "alias/-_"]) {
+          const entry = {
+            ...alias(name, "key.v1_x-2"),
+            lastUpdatedDate: new Date("2026-05-06T07:08:09.010Z"),
+          };
+          await backend.createAlias(entry);
+          const got = await backend.getAlias(name);
+          expect(got).toEqual(entry);
+          expect(got?.creationDate).toBeInstanceOf(Date);
+        }
+      });
+
+      it("refuses to create an alias that exists, keeping the original", async () => {
+        await backend.createAlias(alias("alias/dup", "first"));
+        await expectKmsError(backend.createAlias(alias("alias/dup", "second")), "KEY_EXISTS");
+        expect((await backend.getAlias("alias/dup"))?.targetKeyId).toBe("first");
+      });
+
+      it("lets exactly one of many concurrent creates of one alias win", async () => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => backend.createAlias(alias("alias/race", `t${i}`))),
+        );
+        const winners = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
+        expect(winners).toHaveLength(1);
+        for (const r of results) {
+          if (r.status === "rejected") {
+            expect(isKmsError(r.reason, "KEY_EXISTS"), String(r.reason)).toBe(true);
+          }
+        }
+        expect((await backend.getAlias("alias/race"))?.targetKeyId).toBe(`t${winners[0]}`);
+      });
+
+      it("replaces an alias with putAlias, and refuses to put one that does not exist", async () => {
+        await backend.createAlias(alias("alias/moving", "k1"));
+        const moved = { ...alias("alias/moving", "k2"), lastUpdatedDate: new Date(0) };
+        await backend.putAlias(moved);
+        expect(await backend.getAlias("alias/moving")).toEqual(moved);
+        await expectKmsError(backend.putAlias(alias("alias/ghost")), "KEY_NOT_FOUND");
+        expect(await backend.getAlias("alias/ghost")).toBeNull();
+      });
+
+      it("deletes an alias idempotently; the name is free again", async () => {
+        await backend.createAlias(alias("alias/gone", "k1"));
+        await backend.deleteAlias("alias/gone");
+        expect(await backend.getAlias("alias/gone")).toBeNull();
+        await expect(backend.deleteAlias("alias/gone")).resolves.toBeUndefined();
+        await expectKmsError(backend.putAlias(alias("alias/gone")), "KEY_NOT_FOUND");
+        await backend.createAlias(alias("alias/gone", "k3"));
+        expect((await backend.getAlias("alias/gone"))?.targetKeyId).toBe("k3");
+      });
+
+      it("pages through aliases in ascending byte order, apart from the keys", async () => {
+        const names = [
+          "alias/a",
+          "alias/A",
+          "alias/a/b",
+          "alias/a-b",
+          "alias/a_b",
+          "alias/ab",
+          "alias/a0",
+          "alias//x",
+          "alias/-",
+          "alias/_",
+          "alias/Z/z",
+          ...Array.from({ length: 30 }, (_, i) => `alias/n${(i * 37) % 100}`),
+        ];
+        await Promise.all(names.map((n) => backend.createAlias(alias(n))));
+        expect(await backend.list(null, 100)).toEqual({ ids: [], more: false });
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (;;) {
+          const page = await backend.listAliases(after, 7);
+          expect(page.aliases.length).toBeLessThanOrEqual(7);
+          seen.push(...page.aliases.map((a) => a.aliasName));
+          const last = page.aliases.at(-1);
+          if (!page.more || last === undefined) break;
+          after = last.aliasName;
+        }
+        expect(seen).toEqual(byteOrder(names));
+        expect(await backend.listAliases("alias/zzz", 5)).toEqual({ aliases: [], more: false });
+        // Keys do not show among aliases either.
+        await backend.create(sampleKey("k1"));
+        expect((await backend.listAliases(null, 1000)).aliases).toHaveLength(names.length);
+      });
+    });
+
     it("closes", async () => {
       await backend.create(sampleKey("before-close"));
       await expect(backend.close()).resolves.toBeUndefined();

@@ -257,12 +257,164 @@ export function describeKeyEngineContract(
       );
     });
 
+    it("creates, updates, resolves, lists and deletes aliases by AWS's rules", async () => {
+      await engine.createKey({ tags: { name: "one" } });
+      await engine.createKey({ tags: { name: "two" } });
+      const made = await engine.createAlias("alias/app/photos", "one");
+      expect(made).toEqual({
+        aliasName: "alias/app/photos",
+        targetKeyId: "one",
+        creationDate: now,
+        lastUpdatedDate: now,
+      });
+      expect(await engine.resolveAlias("alias/app/photos")).toBe("one");
+      await expectKmsError(
+        engine.createAlias("alias/app/photos", "two"),
+        "KEY_EXISTS",
+        /alias "alias\/app\/photos" already exists/,
+      );
+      // A Disabled key may be named; an unknown one may not.
+      await engine.disableKey("two");
+      await engine.createAlias("alias/second", "two");
+      await expectKmsError(engine.createAlias("alias/third", "nope"), "KEY_NOT_FOUND");
+      for (const bad of ["app", "alias/", "alias/a.b", "alias/é", `alias/${"x".repeat(251)}`]) {
+        await expectKmsError(engine.createAlias(bad, "one"), "INVALID_ARGUMENT");
+      }
+      await expectKmsError(
+        engine.createAlias("alias/aws/s3", "one"),
+        "INVALID_ARGUMENT",
+        /reserved/,
+      );
+      await expectKmsError(engine.createAlias("alias/x", "bad/id"), "INVALID_ARGUMENT");
+
+      now = new Date(now.getTime() + 1000);
+      const moved = await engine.updateAlias("alias/app/photos", "two");
+      expect(moved.targetKeyId).toBe("two");
+      expect(moved.creationDate.getTime()).toBe(now.getTime() - 1000);
+      expect(moved.lastUpdatedDate.getTime()).toBe(now.getTime());
+      expect(await engine.resolveAlias("alias/app/photos")).toBe("two");
+      await expectKmsError(
+        engine.updateAlias("alias/none", "one"),
+        "KEY_NOT_FOUND",
+        /alias "alias\/none"/,
+      );
+      await expectKmsError(engine.updateAlias("alias/app/photos", "nope"), "KEY_NOT_FOUND");
+      await expectKmsError(engine.resolveAlias("alias/none"), "KEY_NOT_FOUND", /alias\/none/);
+      await expectKmsError(engine.resolveAlias("alias/aws/s3"), "KEY_NOT_FOUND");
+
+      const all = await engine.listAliases({});
+      expect(all.aliases.map((a) => a.aliasName)).toEqual(["alias/app/photos", "alias/second"]);
+      expect(all).toMatchObject({ truncated: false, nextMarker: null });
+      const ofOne = await engine.listAliases({ keyId: "one" });
+      expect(ofOne.aliases).toEqual([]);
+      const ofTwo = await engine.listAliases({ keyId: "two" });
+      expect(ofTwo.aliases.map((a) => a.aliasName)).toEqual(["alias/app/photos", "alias/second"]);
+      await expectKmsError(engine.listAliases({ keyId: "nope" }), "KEY_NOT_FOUND");
+      for (const limit of [0, 1001, 1.5]) {
+        await expectKmsError(engine.listAliases({ limit }), "INVALID_ARGUMENT");
+      }
+
+      await engine.deleteAlias("alias/second");
+      await expectKmsError(engine.deleteAlias("alias/second"), "KEY_NOT_FOUND", /alias\/second/);
+      await expectKmsError(engine.deleteAlias("alias/aws/x"), "INVALID_ARGUMENT");
+      await expectKmsError(engine.resolveAlias("alias/second"), "KEY_NOT_FOUND");
+      expect((await engine.describeKey("two")).keyState).toBe("Disabled");
+    });
+
+    it("pages aliases with a marker, also filtered by key", async () => {
+      await engine.createKey({ tags: { name: "p" } });
+      await engine.createKey({ tags: { name: "q" } });
+      const names = Array.from({ length: 9 }, (_, i) => `alias/n${i}`);
+      for (const [i, name] of names.entries())
+        await engine.createAlias(name, i % 3 === 0 ? "p" : "q");
+      const walk = async (keyId?: string) => {
+        const seen: string[] = [];
+        let marker: string | undefined;
+        for (let i = 0; i < 20; i++) {
+          const page = await engine.listAliases({ keyId, limit: 2, marker });
+          expect(page.aliases.length).toBeLessThanOrEqual(2);
+          seen.push(...page.aliases.map((a) => a.aliasName));
+          if (!page.truncated) {
+            expect(page.nextMarker).toBeNull();
+            return seen;
+          }
+          marker = page.nextMarker ?? undefined;
+        }
+        throw new Error("no last page");
+      };
+      expect(await walk()).toEqual(names);
+      expect(await walk("p")).toEqual(["alias/n0", "alias/n3", "alias/n6"]);
+      expect(await walk("q")).toHaveLength(6);
+    });
+
+    it("refuses aliases for a key pending deletion, and deletes a key's aliases with it", async () => {
+      await engine.createKey({ tags: { name: "doomed" } });
+      await engine.createKey({ tags: { name: "other" } });
+      await engine.createAlias("alias/d1", "doomed");
+      await engine.createAlias("alias/d2", "doomed");
+      await engine.createAlias("alias/o1", "other");
+      await engine.scheduleKeyDeletion("doomed", 7);
+      const refused = await expectKmsError(
+        engine.createAlias("alias/d3", "doomed"),
+        "INVALID_KEY_STATE",
+      );
+      expect(refused.keyState).toBe("PendingDeletion");
+      const moved = await expectKmsError(
+        engine.updateAlias("alias/o1", "doomed"),
+        "INVALID_KEY_STATE",
+      );
+      expect(moved.keyState).toBe("PendingDeletion");
+      // Pending deletion, its aliases still resolve (describe works on such a key).
+      expect(await engine.resolveAlias("alias/d1")).toBe("doomed");
+      now = new Date(now.getTime() + 7 * DAY_MS + 1);
+      expect(await engine.runDeletionSweep()).toBe(1);
+      await expectKmsError(engine.resolveAlias("alias/d1"), "KEY_NOT_FOUND");
+      expect((await engine.listAliases({})).aliases.map((a) => a.aliasName)).toEqual(["alias/o1"]);
+      // The name can be a new key, which the old aliases never named.
+      await engine.createKey({ tags: { name: "doomed" } });
+      await expectKmsError(engine.resolveAlias("alias/d2"), "KEY_NOT_FOUND");
+      // destroyKeyNow deletes aliases too.
+      await engine.destroyKeyNow("other");
+      expect((await engine.listAliases({})).aliases).toEqual([]);
+    });
+
+    it("sets keyState on every INVALID_KEY_STATE", async () => {
+      await engine.createKey({ tags: { name: "ks" } });
+      await engine.disableKey("ks");
+      const disabled = await expectKmsError(
+        engine.generateDataKey({ keyId: "ks" }),
+        "INVALID_KEY_STATE",
+      );
+      expect(disabled.keyState).toBe("Disabled");
+      expect((await expectKmsError(engine.rotateKey("ks"), "INVALID_KEY_STATE")).keyState).toBe(
+        "Disabled",
+      );
+      expect(
+        (await expectKmsError(engine.cancelKeyDeletion("ks"), "INVALID_KEY_STATE")).keyState,
+      ).toBe("Disabled");
+      await engine.scheduleKeyDeletion("ks", 7);
+      for (const call of [
+        () => engine.enableKey("ks"),
+        () => engine.scheduleKeyDeletion("ks", 7),
+        () => engine.encrypt({ keyId: "ks", plaintext: Buffer.from("x") }),
+      ]) {
+        expect((await expectKmsError(call(), "INVALID_KEY_STATE")).keyState).toBe(
+          "PendingDeletion",
+        );
+      }
+    });
+
     it("refuses key operations once stopped, and serves again after a restart", async () => {
       await engine.createKey({ tags: { name: "rs" } });
       const dk = await engine.generateDataKey({ keyId: "rs" });
       await engine.stop();
       await expectKmsError(engine.describeKey("rs"), "NOT_RUNNING");
+      await expectKmsError(engine.resolveAlias("alias/rs"), "NOT_RUNNING");
       await engine.start();
+      await engine.createAlias("alias/rs", "rs");
+      await engine.stop();
+      await engine.start();
+      expect(await engine.resolveAlias("alias/rs")).toBe("rs");
       const back = await engine.decrypt({ ciphertextBlob: dk.ciphertextBlob });
       expect(Buffer.from(back.plaintextKey)).toEqual(Buffer.from(dk.plaintextKey));
       expect((await engine.status()).healthy).toBe(true);

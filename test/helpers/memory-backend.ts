@@ -1,6 +1,6 @@
 import type { BackendFactory, KeyBackend, StoredKey } from "../../src/engine/backend.js";
 import { KmsError } from "../../src/engine/errors.js";
-import type { KmsConfig } from "../../src/engine/types.js";
+import type { AliasEntry, KmsConfig } from "../../src/engine/types.js";
 
 /** MemoryKeyOperation names a KeyBackend method, for injecting failures. */
 export type MemoryKeyOperation = Exclude<keyof KeyBackend, "close">;
@@ -13,6 +13,8 @@ export interface MemoryBackendStore {
   readonly keys: Map<string, StoredKey>;
   /** The ids of `keys` in ascending byte order (the list index). */
   readonly ids: string[];
+  /** The aliases by name. */
+  readonly aliases: Map<string, AliasEntry>;
   keyring: Uint8Array | null;
   /** When false, health() rejects with BACKEND_ERROR. */
   healthy: boolean;
@@ -30,6 +32,7 @@ export function createMemoryBackendStore(): MemoryBackendStore {
   return {
     keys: new Map(),
     ids: [],
+    aliases: new Map(),
     keyring: null,
     healthy: true,
     failing: new Set(),
@@ -98,6 +101,38 @@ export function createMemoryBackend(store: MemoryBackendStore): KeyBackend {
       if (store.keys.delete(keyId)) {
         sorted.splice(lowerBound(sorted, keyId), 1);
       }
+    },
+    async createAlias(alias) {
+      enter("createAlias");
+      if (store.aliases.has(alias.aliasName)) {
+        throw new KmsError("KEY_EXISTS", `alias ${alias.aliasName} already exists`);
+      }
+      store.aliases.set(alias.aliasName, structuredClone(alias));
+    },
+    async getAlias(aliasName) {
+      enter("getAlias");
+      const alias = store.aliases.get(aliasName);
+      return alias === undefined ? null : structuredClone(alias);
+    },
+    async putAlias(alias) {
+      enter("putAlias");
+      if (!store.aliases.has(alias.aliasName)) {
+        throw new KmsError("KEY_NOT_FOUND", `alias ${alias.aliasName} not found`);
+      }
+      store.aliases.set(alias.aliasName, structuredClone(alias));
+    },
+    async deleteAlias(aliasName) {
+      enter("deleteAlias");
+      store.aliases.delete(aliasName);
+    },
+    async listAliases(after, limit) {
+      enter("listAliases");
+      // A test helper: sorting every call is fine at test sizes.
+      const names = [...store.aliases.keys()]
+        .filter((name) => after === null || compareIds(name, after) > 0)
+        .sort(compareIds);
+      const aliases = names.slice(0, limit).map((n) => structuredClone(store.aliases.get(n)));
+      return { aliases: aliases as AliasEntry[], more: names.length > limit };
     },
     async readKeyring() {
       enter("readKeyring");

@@ -5,8 +5,9 @@ import { KmsError } from "../../engine/errors.js";
 import { acquireDirLock } from "./dir-lock.js";
 import { errnoCode } from "./errno-code.js";
 import { decodeKeyRecord, encodeKeyRecord } from "./key-record.js";
-import { openNoFollow } from "./open-no-follow.js";
+import { type AliasDirState, createAliasMethods, loadAliasDir } from "./local-alias-files.js";
 import { describeErrno, preparePrivateDirectory } from "./private-directory.js";
+import { readBoundedFile } from "./read-bounded-file.js";
 import { createSortedIdIndex, type SortedIdIndex } from "./sorted-id-index.js";
 import {
   fsyncDirectory,
@@ -39,6 +40,8 @@ const KEYRING_QUEUE = "/keyring";
 interface KeyDirState {
   dir: string;
   index: SortedIdIndex;
+  /** The aliases, in `<keyDir>/aliases`. */
+  aliases: AliasDirState;
   /** Tail of the write queue per key id, so writes to one key never interleave. */
   queues: Map<string, Promise<void>>;
 }
@@ -58,7 +61,8 @@ const openKeyDirs = new Map<string, OpenKeyDir>();
  * createLocalBackend opens (creating it with mode 0700 if needed) a key
  * directory and returns a KeyBackend over it. Each key is one JSON file
  * `<keyId>.key.json` (mode 0600) written atomically and durably; the keyring is
- * `keyring.bin`. At open the directory is listed once (leftover temp files are
+ * `keyring.bin`; each alias one JSON file in `aliases/` (see
+ * local-alias-files.ts). At open the directory is listed once (leftover temp files are
  * removed, key ids indexed); a key file is read only when its key is asked
  * for, so opening reads no key files and an unreadable one affects only its
  * own key (`get` rejects with BACKEND_ERROR). Rejects with INVALID_ARGUMENT for
@@ -142,7 +146,8 @@ async function loadKeyDir(dir: string): Promise<KeyDirState> {
       cause,
     });
   }
-  return { dir, index: createSortedIdIndex(ids), queues: new Map() };
+  const aliases = await loadAliasDir(dir);
+  return { dir, index: createSortedIdIndex(ids), aliases, queues: new Map() };
 }
 
 function keyPath(state: KeyDirState, keyId: string): string {
@@ -161,20 +166,6 @@ function encodeKey(key: StoredKey): string {
     return encodeKeyRecord(key);
   } catch (cause) {
     throw new KmsError("INVALID_ARGUMENT", "the key record is invalid", { cause });
-  }
-}
-
-/** Reads a file (no symlinks) of at most `maxBytes`; null when it does not exist. */
-async function readBoundedFile(path: string, maxBytes: number): Promise<Buffer | null> {
-  const handle = await openNoFollow(path);
-  if (handle === null) return null;
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new Error("not a regular file");
-    if (stats.size > maxBytes) throw new Error("file is too large");
-    return await handle.readFile();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -215,6 +206,9 @@ function toBackendError(error: unknown, message: string): KmsError {
 function createHandle(state: KeyDirState, onClose: () => Promise<void>): KeyBackend {
   let closed = false;
   const inFlight = new Set<Promise<unknown>>();
+  const aliases = createAliasMethods(state.aliases, state.dir, (name, task) =>
+    enqueue(state, name, task),
+  );
 
   /** Runs one call: refuses after close, tracks it for close, and maps every error to KmsError. */
   function call<T>(failure: string, body: () => Promise<T>): Promise<T> {
@@ -319,6 +313,13 @@ function createHandle(state: KeyDirState, onClose: () => Promise<void>): KeyBack
         });
       });
     },
+
+    createAlias: (alias) => call("cannot write alias file", () => aliases.createAlias(alias)),
+    getAlias: (name) => call("cannot read alias file", () => aliases.getAlias(name)),
+    putAlias: (alias) => call("cannot write alias file", () => aliases.putAlias(alias)),
+    deleteAlias: (name) => call("cannot delete alias file", () => aliases.deleteAlias(name)),
+    listAliases: (after, limit) =>
+      call("cannot list aliases", () => aliases.listAliases(after, limit)),
 
     readKeyring() {
       return call("cannot read keyring file", async () => {

@@ -4,9 +4,12 @@ import { basename, dirname, join } from "node:path";
 
 /**
  * TEMP_FILE_PATTERN matches the names writeTempFile gives its temp files:
- * `.<target name>.tmp-<32 hex digits>`. Open-time cleanup removes exactly these.
+ * `.<target name, cut to 200 characters>.tmp-<32 hex digits>`. Open-time cleanup removes exactly these.
  */
 export const TEMP_FILE_PATTERN = /^\..+\.tmp-[0-9a-f]{32}$/;
+
+// 1 + 200 + 5 + 32 = 238 bytes, under the 255 of every common file system.
+const MAX_TEMP_BASE_LENGTH = 200;
 
 /** isTempFileName tells whether a directory entry is a temp file left by writeTempFile. */
 export function isTempFileName(name: string): boolean {
@@ -29,7 +32,10 @@ export async function writeTempFile(
   options: WriteFileOptions = {},
 ): Promise<string> {
   const mode = options.mode ?? 0o600;
-  const temp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(16).toString("hex")}`);
+  // A name of up to 255 bytes (an alias file's) would overflow NAME_MAX with
+  // the affixes; the random part alone keeps the temp name unique.
+  const base = basename(target).slice(0, MAX_TEMP_BASE_LENGTH);
+  const temp = join(dirname(target), `.${base}.tmp-${randomBytes(16).toString("hex")}`);
   // O_EXCL: never reuse or follow a file someone else put there.
   const handle = await fsp.open(
     temp,

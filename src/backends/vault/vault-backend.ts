@@ -6,6 +6,7 @@ import {
 } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
 import type { VaultBackendConfig } from "../../engine/types.js";
+import { createVaultAliasMethods } from "./vault-alias-store.js";
 import type { VaultClient } from "./vault-client.js";
 import { keyIdOfVaultName, vaultKeyName } from "./vault-key-name.js";
 import { decodeVaultKeyRecord, encodeVaultKeyRecord } from "./vault-key-record.js";
@@ -168,6 +169,7 @@ export function createVaultBackend(paths: VaultPaths, client: VaultClient): Vaul
 
   return {
     custody,
+    ...createVaultAliasMethods(paths, client),
 
     async open() {
       await step("logging in to Vault", () => client.login());
