@@ -1,4 +1,5 @@
 import {
+  CreateAliasCommand,
   CreateKeyCommand,
   DecryptCommand,
   DescribeKeyCommand,
@@ -7,6 +8,7 @@ import {
   IncorrectKeyException,
   ListKeysCommand,
   NotFoundException,
+  UpdateAliasCommand,
 } from "@aws-sdk/client-kms";
 import { describe, expect, it } from "vitest";
 import { credentialsOf, useSeededAuthzGateway } from "../authz/authz-fixture.js";
@@ -106,6 +108,32 @@ describe("authorization through the AWS KMS API", () => {
         new DescribeKeyCommand({ KeyId: "arn:aws:kms:us-east-1:111122223333:key/app-1" }),
       ),
       NotFoundException,
+    );
+  });
+
+  it("an alias is judged by the key it names", async () => {
+    const root = kmsClient(gw.url);
+    await root.send(new CreateAliasCommand({ AliasName: "alias/mine", TargetKeyId: "app-1" }));
+    await root.send(new CreateAliasCommand({ AliasName: "alias/theirs", TargetKeyId: "other" }));
+    for (const KeyId of ["alias/mine", "arn:aws:kms:us-east-1:000000000000:alias/mine"]) {
+      const out = await as("scoped").send(
+        new GenerateDataKeyCommand({ KeyId, KeySpec: "AES_256" }),
+      );
+      expect(out.KeyId).toBe(arn("app-1"));
+    }
+    await expectAwsError(
+      as("scoped").send(new GenerateDataKeyCommand({ KeyId: "alias/theirs", KeySpec: "AES_256" })),
+      "AccessDeniedException",
+    );
+    // An alias that names no key tells a scoped identity nothing.
+    await expectAwsError(
+      as("scoped").send(new GenerateDataKeyCommand({ KeyId: "alias/none", KeySpec: "AES_256" })),
+      "AccessDeniedException",
+    );
+    // Moving an alias needs the action on both keys: key-admin may, scoped may not alias at all.
+    await expectAwsError(
+      as("scoped").send(new UpdateAliasCommand({ AliasName: "alias/mine", TargetKeyId: "other" })),
+      "AccessDeniedException",
     );
   });
 
