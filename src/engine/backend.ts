@@ -1,5 +1,5 @@
 import { KmsError } from "./errors.js";
-import type { AliasEntry, KeyState, KmsConfig } from "./types.js";
+import type { AliasEntry, KeyState, KmsConfig, RotationType } from "./types.js";
 
 /**
  * StoredKeyVersion is one version of a key. Under engine custody (no
@@ -11,6 +11,12 @@ export interface StoredKeyVersion {
   version: number;
   sealedMaterial: Uint8Array;
   createdAt: Date;
+  /**
+   * What made a version after the first: the rotation schedule or a caller.
+   * Absent on version 1 and on versions written before automatic rotation
+   * existed, which were all ON_DEMAND.
+   */
+  rotationType?: RotationType;
 }
 
 /**
@@ -28,6 +34,20 @@ export interface StoredKey {
   tags: Record<string, string>;
   /** Ascending by `version`; the last one is the current version. Never empty. */
   versions: StoredKeyVersion[];
+  /**
+   * Automatic rotation: the period (90–2560 days) and the date the next
+   * rotation is due, both set or both absent/null (rotation off). Records
+   * written before automatic rotation existed have neither.
+   */
+  rotationPeriodInDays?: number | null;
+  nextRotationDate?: Date | null;
+  /**
+   * When a gateway claimed the due automatic rotation it is carrying out
+   * (rotation-sweep.ts): set together with the next date by one check-and-set
+   * write, so of two replicas only one rotates for one due date; cleared with
+   * the new version. A claim older than a grace period is taken over.
+   */
+  rotationClaimedAt?: Date | null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { parseAnyEnvelope } from "./backend-envelope.js";
 import { encodeEncryptionContext } from "./encryption-context.js";
 import { isKmsError, KmsError } from "./errors.js";
 import { parseKeyId } from "./key-id.js";
-import { parseDataKeySpec, parseEncryptPlaintext } from "./key-input.js";
+import { parseDataKeyLength, parseEncryptPlaintext } from "./key-input.js";
 import type { KeyContext } from "./key-operations.js";
 import { assertUsable } from "./key-state-rules.js";
 import { keyNotFound } from "./key-store.js";
@@ -49,7 +49,7 @@ async function issueDataKey(
   operation: string,
 ): Promise<DataKey> {
   const keyId = resolveKeyId(input.keyId, ctx.config.defaultKeyId);
-  const length = parseDataKeySpec(input.keySpec);
+  const length = parseDataKeyLength(input.keySpec, input.numberOfBytes);
   const context = encodeEncryptionContext(input.encryptionContext);
   const key = await loadUsable(ctx, keyId, operation);
   const plaintextKey = randomSecret(length);

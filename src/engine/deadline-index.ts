@@ -26,14 +26,29 @@ export interface DeadlineIndex {
 /** FULL_SCAN_INTERVAL_MS is how often the sweep reads every key anyway (one hour). */
 export const FULL_SCAN_INTERVAL_MS = 3_600_000;
 
-/** createDeadlineIndex returns an empty DeadlineIndex that asks for a full scan first. */
-export function createDeadlineIndex(fullScanIntervalMs = FULL_SCAN_INTERVAL_MS): DeadlineIndex {
+/** deletionDeadline is a key's deletion date while it is pending deletion, else null. */
+export function deletionDeadline(key: StoredKey): number | null {
+  return key.keyState === "PendingDeletion" && key.deletionDate !== null
+    ? key.deletionDate.getTime()
+    : null;
+}
+
+/**
+ * createDeadlineIndex returns an empty DeadlineIndex that asks for a full scan
+ * first. `deadlineOf` says when a key is due (null: never); by default its
+ * deletion date, and the rotation sweep indexes its rotation dates the same way.
+ */
+export function createDeadlineIndex(
+  fullScanIntervalMs = FULL_SCAN_INTERVAL_MS,
+  deadlineOf: (key: StoredKey) => number | null = deletionDeadline,
+): DeadlineIndex {
   const deadlines = new Map<string, number>();
   let lastFullScan: number | null = null;
   return {
     note(key) {
-      if (key.keyState === "PendingDeletion" && key.deletionDate !== null) {
-        deadlines.set(key.keyId, key.deletionDate.getTime());
+      const deadline = deadlineOf(key);
+      if (deadline !== null) {
+        deadlines.set(key.keyId, deadline);
       } else {
         deadlines.delete(key.keyId);
       }

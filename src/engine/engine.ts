@@ -16,6 +16,7 @@ import {
 } from "./master-key.js";
 import { createMutex } from "./mutex.js";
 import { requireMasterKeySource, resolveConfig } from "./resolve-config.js";
+import * as rotationOps from "./rotation-operations.js";
 import { openRuntime, type Runtime } from "./runtime.js";
 import type {
   BackendType,
@@ -31,11 +32,6 @@ import type {
 
 export type { EngineLog } from "./guard-backend.js";
 
-/** Temporary: an operation whose engine side is not built yet (removed before this lands). */
-function notBuilt(operation: string): Promise<never> {
-  return Promise.reject(new KmsError("INVALID_ARGUMENT", `${operation} is not built yet`));
-}
-
 /** EngineOptions configures createEngine. */
 export interface EngineOptions {
   stateStore: StateStore;
@@ -47,7 +43,7 @@ export interface EngineOptions {
   now?: () => Date;
   /** Where the engine logs. It never passes secrets or key material. */
   log?: EngineLog;
-  /** The period of the deletion sweep while running, default 60 000 ms. */
+  /** The period of the background sweep (deletions, automatic rotations) while running, default 60 000 ms. */
   sweepIntervalMs?: number;
   /** Reads `master_key_file` at each start; without it such a configuration cannot start. */
   readSecretFile?: SecretFileReader;
@@ -65,6 +61,12 @@ export interface Engine extends KmsEngine {
    * when the service is not running. The timer calls the same code.
    */
   runDeletionSweep(): Promise<number>;
+  /**
+   * runRotationSweep runs the same background sweep (deletions first) and
+   * resolves to how many keys it rotated automatically: those Enabled keys
+   * whose next rotation date has passed on the engine's clock.
+   */
+  runRotationSweep(): Promise<number>;
 }
 
 const NOT_RUNNING_MESSAGE = "KMS is not running";
@@ -423,7 +425,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     encrypt: (input) => withKeys("encrypt", (ctx) => cryptoOps.encrypt(ctx, input)),
     reEncrypt: (input) => withKeys("reEncrypt", (ctx) => cryptoOps.reEncrypt(ctx, input)),
 
-    // The rotation operations: built by the issue-12 engine work, which replaces these.
     createAlias: (aliasName, targetKeyId) =>
       withKeys("createAlias", (ctx) => aliasOps.createAlias(ctx, aliasName, targetKeyId)),
     updateAlias: (aliasName, targetKeyId) =>
@@ -433,15 +434,28 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     listAliases: (input) => withKeys("listAliases", (ctx) => aliasOps.listAliases(ctx, input)),
     resolveAlias: (aliasName) =>
       withKeys("resolveAlias", (ctx) => aliasOps.resolveAlias(ctx, aliasName)),
-    enableKeyRotation: () => notBuilt("enableKeyRotation"),
-    disableKeyRotation: () => notBuilt("disableKeyRotation"),
-    getKeyRotationStatus: () => notBuilt("getKeyRotationStatus"),
-    listKeyRotations: () => notBuilt("listKeyRotations"),
+
+    enableKeyRotation: (keyId, rotationPeriodInDays) =>
+      withKeys("enableKeyRotation", (ctx) =>
+        rotationOps.enableKeyRotation(ctx, keyId, rotationPeriodInDays),
+      ),
+    disableKeyRotation: (keyId) =>
+      withKeys("disableKeyRotation", (ctx) => rotationOps.disableKeyRotation(ctx, keyId)),
+    getKeyRotationStatus: (keyId) =>
+      withKeys("getKeyRotationStatus", (ctx) => rotationOps.getKeyRotationStatus(ctx, keyId)),
+    listKeyRotations: (keyId, input) =>
+      withKeys("listKeyRotations", (ctx) => rotationOps.listKeyRotations(ctx, keyId, input)),
 
     runDeletionSweep: () =>
       guarded("runDeletionSweep", async () => {
         if (runtime === null) throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
-        return runtime.sweep();
+        return (await runtime.sweep()).destroyed;
+      }),
+
+    runRotationSweep: () =>
+      guarded("runRotationSweep", async () => {
+        if (runtime === null) throw new KmsError("NOT_RUNNING", NOT_RUNNING_MESSAGE);
+        return (await runtime.sweep()).rotated;
       }),
 
     close: () =>

@@ -117,6 +117,28 @@ export function parseDataKeySpec(spec: unknown): 16 | 32 {
   throw invalid("key_spec must be AES_256 or AES_128");
 }
 
+/** MAX_DATA_KEY_BYTES bounds GenerateDataKey's `number_of_bytes` (AWS's NumberOfBytes: 1–1024). */
+export const MAX_DATA_KEY_BYTES = 1024;
+
+/**
+ * parseDataKeyLength resolves a data key's length in bytes from `key_spec`
+ * (parseDataKeySpec) or `number_of_bytes` (an integer 1–1024); giving both is
+ * INVALID_ARGUMENT, as AWS refuses it.
+ */
+export function parseDataKeyLength(spec: unknown, numberOfBytes: unknown): number {
+  if (numberOfBytes == null) return parseDataKeySpec(spec);
+  if (spec != null) throw invalid("give key_spec or number_of_bytes, not both");
+  if (
+    typeof numberOfBytes !== "number" ||
+    !Number.isInteger(numberOfBytes) ||
+    numberOfBytes < 1 ||
+    numberOfBytes > MAX_DATA_KEY_BYTES
+  ) {
+    throw invalid(`number_of_bytes must be an integer between 1 and ${MAX_DATA_KEY_BYTES}`);
+  }
+  return numberOfBytes;
+}
+
 /** parseTagKeys checks UntagKey's `tag_keys`: 1 to MAX_TAGS keys of 1–128 characters. */
 export function parseTagKeys(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) {

@@ -57,7 +57,8 @@ export function rotateKey(ctx: KeyContext, keyId: string): Promise<KeyMetadata> 
       throw invalid(`key "${key.keyId}" has reached the limit of ${MAX_KEY_VERSIONS} versions`);
     }
     const version = await ctx.custody.rotate(key, ctx.now());
-    return { ...key, versions: [...key.versions, version] };
+    // On demand: the automatic schedule, if any, stays as it is (as AWS's RotateKeyOnDemand).
+    return { ...key, versions: [...key.versions, { ...version, rotationType: "ON_DEMAND" }] };
   });
 }
 

@@ -10,6 +10,7 @@ import {
   parseListMarker,
 } from "./key-input.js";
 import { type KeyStore, keyNotFound } from "./key-store.js";
+import { rotationEnabled } from "./rotation-schedule.js";
 import type {
   CreateKeyInput,
   KeyListPage,
@@ -49,7 +50,14 @@ export function toKeyMetadata(key: StoredKey): KeyMetadata {
     keySpec: "AES_256",
     creationDate: new Date(key.creationDate.getTime()),
     deletionDate: key.deletionDate === null ? null : new Date(key.deletionDate.getTime()),
-    rotationEnabled: false,
+    rotationEnabled: rotationEnabled(key),
+    // Present only while rotation is on, so a key without it looks as it always did.
+    ...(rotationEnabled(key)
+      ? {
+          rotationPeriodInDays: key.rotationPeriodInDays as number,
+          nextRotationDate: new Date((key.nextRotationDate as Date).getTime()),
+        }
+      : {}),
     tags: { ...key.tags },
     keyVersion: current.version,
     // Version 1 came with the key; only a later version was made by a rotation.

@@ -1,11 +1,16 @@
 import { deleteAliasesOf } from "./alias-cleanup.js";
 import { ConcurrentUpdateError, type KeyBackend, type StoredKey } from "./backend.js";
 import type { KeyCache } from "./cache.js";
-import { createDeadlineIndex, type DeadlineIndex } from "./deadline-index.js";
+import {
+  createDeadlineIndex,
+  type DeadlineIndex,
+  FULL_SCAN_INTERVAL_MS,
+} from "./deadline-index.js";
 import { isKmsError, KmsError } from "./errors.js";
 import { describeFailure, type EngineLog } from "./guard-backend.js";
 import { sealKeyMaterial, unsealKeyMaterial } from "./key-material.js";
 import { createKeyedMutex } from "./mutex.js";
+import { rotationDeadline } from "./rotation-schedule.js";
 import { createSingleFlight } from "./single-flight.js";
 
 /**
@@ -25,6 +30,12 @@ export interface KeyStore {
   readonly cache: KeyCache;
   /** deadlines knows the deletion dates of the keys pending deletion this store has seen. */
   readonly deadlines: DeadlineIndex;
+  /**
+   * rotations knows when each Enabled key with automatic rotation this store
+   * has seen is due; it is fed by the same reads, so the deletion sweep's full
+   * scan fills it too.
+   */
+  readonly rotations: DeadlineIndex;
   /** now is the store's clock. */
   now(): Date;
   /** load returns a key, or null when it does not exist or its deletion date has passed. */
@@ -123,6 +134,16 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   // Every key read from or written to the backend passes through `deadlines`,
   // so after one full scan the sweep needs to visit only the keys due.
   const deadlines = createDeadlineIndex();
+  // The same for automatic rotation dates; the rotation sweep visits those due.
+  const rotations = createDeadlineIndex(FULL_SCAN_INTERVAL_MS, rotationDeadline);
+  function noteKey(key: StoredKey): void {
+    deadlines.note(key);
+    rotations.note(key);
+  }
+  function forgetKey(keyId: string): void {
+    deadlines.forget(keyId);
+    rotations.forget(keyId);
+  }
   // Concurrent misses of one key share one backend read (contract §7).
   const flights = createSingleFlight<StoredKey | null>();
 
@@ -134,7 +155,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     if (aliases > 0)
       log("info", "aliases of a destroyed key deleted", { keyId: key.keyId, aliases });
     await backend.destroy(key.keyId);
-    deadlines.forget(key.keyId);
+    forgetKey(key.keyId);
     cache.removeKey(key.keyId, versionsOf(key));
     cache.dropUnwrapped(key.keyId);
     log("info", KEY_DESTROYED_MESSAGE, { keyId: key.keyId });
@@ -144,10 +165,10 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     return locks.run(keyId, async () => {
       const key = await backend.get(keyId);
       if (key === null) {
-        deadlines.forget(keyId);
+        forgetKey(keyId);
         return false;
       }
-      deadlines.note(key);
+      noteKey(key);
       if (!isDue(key, now())) return false;
       await destroyLocked(key);
       return true;
@@ -162,7 +183,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     }
     if (!options.cacheEnabled) {
       const key = await backend.get(keyId);
-      if (key !== null) deadlines.note(key);
+      if (key !== null) noteKey(key);
       if (key === null || !isDue(key, now())) return key;
       await destroyIfDue(keyId);
       return null;
@@ -178,7 +199,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         if (again !== undefined && !isDue(again, now())) return again;
         const key = await backend.get(keyId);
         if (key === null) return null;
-        deadlines.note(key);
+        noteKey(key);
         if (isDue(key, now())) {
           await destroyLocked(key);
           return null;
@@ -206,7 +227,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         }
         cache.removeKey(key.keyId, versionsOf(key));
         cache.putKey(key);
-        deadlines.note(key);
+        noteKey(key);
       });
     } catch (error) {
       material?.fill(0);
@@ -228,7 +249,10 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
           throw keyNotFound(keyId);
         }
         const next = await change(key);
-        if (next === key) return key;
+        if (next === key) {
+          noteKey(key);
+          return key;
+        }
         try {
           await backend.put(next);
         } catch (error) {
@@ -250,7 +274,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         // A state change must reach cached unwrap results at once (contract §7).
         if (next.keyState !== key.keyState) cache.dropUnwrapped(keyId);
         cache.putKey(next);
-        deadlines.note(next);
+        noteKey(next);
         return next;
       }
     });
@@ -312,6 +336,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   return {
     cache,
     deadlines,
+    rotations,
     now,
     load,
     create,
@@ -339,7 +364,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       locks.run(keyId, async () => {
         const key = await backend.get(keyId);
         if (key === null) return fn(null);
-        deadlines.note(key);
+        noteKey(key);
         if (!isDue(key, now())) return fn(key);
         await destroyLocked(key);
         return fn(null);

@@ -14,6 +14,7 @@ import {
   openKeyring,
 } from "./keyring.js";
 import { resealAll, settleKeyring } from "./rekey.js";
+import { sweepDueRotations } from "./rotation-sweep.js";
 import type { KmsConfig } from "./types.js";
 
 /**
@@ -30,8 +31,12 @@ export interface Runtime {
   healthy: boolean;
   /** run calls `fn` with the store, counted as in flight; NOT_RUNNING once retired. */
   run<T>(fn: (store: KeyStore) => Promise<T>): Promise<T>;
-  /** sweep runs one deletion sweep after any sweep in progress; resolves to the number destroyed. */
-  sweep(): Promise<number>;
+  /**
+   * sweep runs one background sweep after any sweep in progress: due key
+   * deletions, then due automatic rotations (the deletion sweep's full scans
+   * teach the rotation index too); resolves to the numbers destroyed and rotated.
+   */
+  sweep(): Promise<{ destroyed: number; rotated: number }>;
   /** startSweeper sweeps once now and then every `intervalMs` (an unref'd timer). */
   startSweeper(intervalMs: number): void;
   /** clearCache empties the cache and zero-fills cached key bytes. */
@@ -245,13 +250,16 @@ function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): 
     }
   }
 
-  function sweep(): Promise<number> {
+  function sweep(): Promise<{ destroyed: number; rotated: number }> {
     const result = sweepTail.then(() =>
       run(async (s) => {
         sweeping = true;
         try {
           s.cache.prune();
-          return await sweepDueDeletions(s, log, () => retiring !== null);
+          const stopping = () => retiring !== null;
+          const destroyed = await sweepDueDeletions(s, log, stopping);
+          const rotated = await sweepDueRotations(s, opened.custody, log, stopping);
+          return { destroyed, rotated };
         } finally {
           sweeping = false;
         }
@@ -265,7 +273,7 @@ function createRuntime(config: KmsConfig, opened: OpenedStore, log: EngineLog): 
     if (sweeping || retiring !== null) return;
     sweep().catch((error: unknown) => {
       if (retiring !== null) return;
-      log("error", "deletion sweep failed", { error: describeFailure(error) });
+      log("error", "deletion and rotation sweep failed", { error: describeFailure(error) });
     });
   }
 

@@ -169,7 +169,12 @@ export interface KeyMetadata {
   keySpec: "AES_256";
   creationDate: Date;
   deletionDate: Date | null;
+  /** Whether the key is rotated automatically (EnableKeyRotation). */
   rotationEnabled: boolean;
+  /** The automatic rotation period in days; absent while rotation is off. */
+  rotationPeriodInDays?: number | null;
+  /** When the next automatic rotation is due; absent while rotation is off. */
+  nextRotationDate?: Date | null;
   tags: Record<string, string>;
   /** The current version of the key's material: 1 at creation, +1 per rotation. */
   keyVersion: number;

@@ -302,6 +302,45 @@ export function describeKeyBackendContract(
       expect((await backend.list(null, 10)).ids).toEqual([]);
     });
 
+    it("stores the automatic-rotation fields and version types, and keys without them as they were", async () => {
+      const base = sampleKey("rot");
+      const key = {
+        ...base,
+        versions: [
+          base.versions[0] as StoredKey["versions"][number],
+          {
+            ...(base.versions[1] as StoredKey["versions"][number]),
+            rotationType: "AUTOMATIC" as const,
+          },
+        ],
+        rotationPeriodInDays: 90,
+        nextRotationDate: new Date("2026-06-01T00:00:00.000Z"),
+        rotationClaimedAt: new Date("2026-03-01T00:00:00.000Z"),
+      };
+      await backend.create(key);
+      const got = await backend.get("rot");
+      expect(got?.rotationPeriodInDays).toBe(90);
+      expect(got?.nextRotationDate?.toISOString()).toBe("2026-06-01T00:00:00.000Z");
+      expect(got?.rotationClaimedAt?.toISOString()).toBe("2026-03-01T00:00:00.000Z");
+      expect(got?.versions.map((v) => v.rotationType)).toEqual([undefined, "AUTOMATIC"]);
+      // Turned off again: null or absent both read as off.
+      await backend.put({
+        ...key,
+        rotationPeriodInDays: null,
+        nextRotationDate: null,
+        rotationClaimedAt: null,
+      });
+      const off = await backend.get("rot");
+      expect(off?.rotationPeriodInDays ?? null).toBeNull();
+      expect(off?.nextRotationDate ?? null).toBeNull();
+      expect(off?.rotationClaimedAt ?? null).toBeNull();
+      // A key stored without any of them (as before automatic rotation) reads back without them.
+      await backend.create(sampleKey("plain"));
+      const plain = await backend.get("plain");
+      expect(plain?.rotationPeriodInDays ?? null).toBeNull();
+      expect(plain?.versions.every((v) => v.rotationType === undefined)).toBe(true);
+    });
+
     describe("aliases", () => {
       const alias = (name: string, target = "k1", at = "2026-01-02T03:04:05.678Z") => ({
         aliasName: name,

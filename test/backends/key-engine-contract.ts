@@ -120,6 +120,43 @@ export function describeKeyEngineContract(
       ).toHaveLength(32);
     });
 
+    it("makes data keys of number_of_bytes 1-1024 that decrypt to the same bytes", async () => {
+      await engine.createKey({ tags: { name: "nb" } });
+      for (const numberOfBytes of [1, 17, 64, 1024]) {
+        const dk = await engine.generateDataKey({
+          keyId: "nb",
+          numberOfBytes,
+          encryptionContext: ctx,
+        });
+        expect(dk.plaintextKey).toHaveLength(numberOfBytes);
+        const back = await engine.decrypt({
+          ciphertextBlob: dk.ciphertextBlob,
+          encryptionContext: ctx,
+        });
+        expect(Buffer.from(back.plaintextKey)).toEqual(Buffer.from(dk.plaintextKey));
+        const bare = await engine.generateDataKeyWithoutPlaintext({ keyId: "nb", numberOfBytes });
+        expect(
+          (await engine.decrypt({ ciphertextBlob: bare.ciphertextBlob })).plaintextKey,
+        ).toHaveLength(numberOfBytes);
+      }
+      for (const numberOfBytes of [0, 1025, 1.5, -1, Number.NaN, "8" as unknown as number]) {
+        await expectKmsError(
+          engine.generateDataKey({ keyId: "nb", numberOfBytes }),
+          "INVALID_ARGUMENT",
+          /number_of_bytes/,
+        );
+        await expectKmsError(
+          engine.generateDataKeyWithoutPlaintext({ keyId: "nb", numberOfBytes }),
+          "INVALID_ARGUMENT",
+        );
+      }
+      await expectKmsError(
+        engine.generateDataKey({ keyId: "nb", numberOfBytes: 32, keySpec: "AES_256" }),
+        "INVALID_ARGUMENT",
+        /not both/,
+      );
+    });
+
     it("refuses tampered and foreign ciphertexts with one opaque error", async () => {
       await engine.createKey({ tags: { name: "t1" } });
       await engine.createKey({ tags: { name: "t2" } });

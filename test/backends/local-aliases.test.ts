@@ -134,6 +134,35 @@ describe("local backend aliases", () => {
     await expectKmsError(createLocalBackend({ keyDir }), "BACKEND_ERROR", /alias directory/);
   });
 
+  it("reads a key file written before automatic rotation existed", async () => {
+    const backend = await open();
+    await backend.create(sampleKey("old"));
+    const path = join(keyDir, "old.key.json");
+    const record = JSON.parse(await fsp.readFile(path, "utf8"));
+    // The exact shape the previous release wrote: no rotation fields at all.
+    expect(Object.keys(record).sort()).toEqual(
+      [
+        "creationDate",
+        "deletionDate",
+        "description",
+        "formatVersion",
+        "keyId",
+        "keyState",
+        "stateBeforeDeletion",
+        "tags",
+        "versions",
+      ].sort(),
+    );
+    expect(Object.keys(record.versions[1]).sort()).toEqual([
+      "createdAt",
+      "sealedMaterial",
+      "version",
+    ]);
+    const got = await backend.get("old");
+    expect(got?.versions).toHaveLength(2);
+    expect(got?.rotationPeriodInDays).toBeUndefined();
+  });
+
   it("refuses names that are not alias names with INVALID_ARGUMENT", async () => {
     const backend = await open();
     for (const bad of ["alias/../x", "alias/", "x/alias", "alias/a.b", "alias/\u0000"]) {

@@ -1,8 +1,10 @@
 import type { StoredKey, StoredKeyVersion } from "../../engine/backend.js";
-import type { KeyState } from "../../engine/types.js";
+import type { KeyState, RotationType } from "../../engine/types.js";
 
 /** KEY_RECORD_FORMAT_VERSION is the `formatVersion` of the key files this code writes. */
 export const KEY_RECORD_FORMAT_VERSION = 1;
+
+const ROTATION_TYPES: ReadonlySet<string> = new Set<RotationType>(["AUTOMATIC", "ON_DEMAND"]);
 
 const KEY_STATES: ReadonlySet<string> = new Set<KeyState>([
   "Enabled",
@@ -33,7 +35,12 @@ export function encodeKeyRecord(key: StoredKey): string {
         v.sealedMaterial.byteLength,
       ).toString("base64"),
       createdAt: isoDate(v.createdAt),
+      ...(v.rotationType === undefined ? {} : { rotationType: v.rotationType }),
     })),
+    // Written only when set, so a key without rotation has the file it always had.
+    ...(key.rotationPeriodInDays == null ? {} : { rotationPeriodInDays: key.rotationPeriodInDays }),
+    ...(key.nextRotationDate == null ? {} : { nextRotationDate: isoDate(key.nextRotationDate) }),
+    ...(key.rotationClaimedAt == null ? {} : { rotationClaimedAt: isoDate(key.rotationClaimedAt) }),
   };
   return `${JSON.stringify(record, null, 2)}\n`;
 }
@@ -83,11 +90,23 @@ export function decodeKeyRecord(text: string, expectedKeyId: string): StoredKey 
     if (previous !== undefined && version <= previous.version) {
       throw new Error("key record versions are not ascending");
     }
+    const rotationType = v.rotationType;
+    if (rotationType !== undefined && !ROTATION_TYPES.has(rotationType as string)) {
+      throw new Error("key record version rotationType is invalid");
+    }
     versions.push({
       version,
       sealedMaterial: base64Field(v.sealedMaterial),
       createdAt: dateField(v.createdAt, "version createdAt"),
+      ...(rotationType === undefined ? {} : { rotationType: rotationType as RotationType }),
     });
+  }
+  const period = raw.rotationPeriodInDays;
+  if (
+    period !== undefined &&
+    (typeof period !== "number" || !Number.isSafeInteger(period) || period < 1)
+  ) {
+    throw new Error("key record rotationPeriodInDays is invalid");
   }
   return {
     keyId: expectedKeyId,
@@ -98,6 +117,13 @@ export function decodeKeyRecord(text: string, expectedKeyId: string): StoredKey 
     deletionDate: raw.deletionDate === null ? null : dateField(raw.deletionDate, "deletionDate"),
     tags: { ...(tags as Record<string, string>) },
     versions,
+    ...(period === undefined ? {} : { rotationPeriodInDays: period }),
+    ...(raw.nextRotationDate === undefined
+      ? {}
+      : { nextRotationDate: dateField(raw.nextRotationDate, "nextRotationDate") }),
+    ...(raw.rotationClaimedAt === undefined
+      ? {}
+      : { rotationClaimedAt: dateField(raw.rotationClaimedAt, "rotationClaimedAt") }),
   };
 }
 

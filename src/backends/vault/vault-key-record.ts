@@ -1,6 +1,6 @@
 import type { StoredKey } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
-import type { KeyState } from "../../engine/types.js";
+import type { KeyState, RotationType } from "../../engine/types.js";
 
 /**
  * VAULT_RECORD_FORMAT versions the JSON a key's metadata is kept as in KV v2
@@ -11,11 +11,16 @@ import type { KeyState } from "../../engine/types.js";
  *      "versions": [{"version", "created_at", "sealed_material": "<b64, empty>"}],
  *      "key_usage": "ENCRYPT_DECRYPT", "key_spec": "AES_256", "custody": "vault-transit"}
  *
+ * plus, only when set: `rotation_type` ("AUTOMATIC" / "ON_DEMAND") on a
+ * version, `rotation_period_days`, `next_rotation_date` and
+ * `rotation_claimed_at` (automatic rotation). Records without them still load.
+ *
  * Dates are RFC 3339 strings. There is no key material in it: Transit holds it.
  */
 export const VAULT_RECORD_FORMAT = 1;
 
 const STATES: readonly KeyState[] = ["Enabled", "Disabled", "PendingDeletion"];
+const ROTATION_TYPES: readonly RotationType[] = ["AUTOMATIC", "ON_DEMAND"];
 
 /** encodeVaultKeyRecord is the KV v2 `data` of a key. */
 export function encodeVaultKeyRecord(key: StoredKey): Record<string, unknown> {
@@ -32,7 +37,16 @@ export function encodeVaultKeyRecord(key: StoredKey): Record<string, unknown> {
       version: v.version,
       created_at: v.createdAt.toISOString(),
       sealed_material: Buffer.from(v.sealedMaterial).toString("base64"),
+      ...(v.rotationType === undefined ? {} : { rotation_type: v.rotationType }),
     })),
+    // Written only when set, so a record without rotation reads as it always did.
+    ...(key.rotationPeriodInDays == null ? {} : { rotation_period_days: key.rotationPeriodInDays }),
+    ...(key.nextRotationDate == null
+      ? {}
+      : { next_rotation_date: key.nextRotationDate.toISOString() }),
+    ...(key.rotationClaimedAt == null
+      ? {}
+      : { rotation_claimed_at: key.rotationClaimedAt.toISOString() }),
     key_usage: "ENCRYPT_DECRYPT",
     key_spec: "AES_256",
     custody: "vault-transit",
@@ -76,12 +90,30 @@ export function decodeVaultKeyRecord(keyId: string, data: unknown): StoredKey {
     ) {
       throw bad("versions");
     }
+    const rotationType = entry.rotation_type;
+    if (rotationType !== undefined && !ROTATION_TYPES.includes(rotationType as RotationType)) {
+      throw bad("versions");
+    }
     return {
       version: entry.version as number,
       createdAt: date(entry.created_at, () => bad("versions")),
       sealedMaterial: new Uint8Array(Buffer.from(entry.sealed_material, "base64")),
+      ...(rotationType === undefined ? {} : { rotationType: rotationType as RotationType }),
     };
   });
+  const period = r.rotation_period_days;
+  if (period !== undefined && (!Number.isInteger(period) || (period as number) < 1)) {
+    throw bad("rotation_period_days");
+  }
+  const rotation = {
+    ...(period === undefined ? {} : { rotationPeriodInDays: period as number }),
+    ...(r.next_rotation_date === undefined
+      ? {}
+      : { nextRotationDate: date(r.next_rotation_date, () => bad("next_rotation_date")) }),
+    ...(r.rotation_claimed_at === undefined
+      ? {}
+      : { rotationClaimedAt: date(r.rotation_claimed_at, () => bad("rotation_claimed_at")) }),
+  };
   return {
     keyId,
     description: r.description as string | null,
@@ -91,6 +123,7 @@ export function decodeVaultKeyRecord(keyId: string, data: unknown): StoredKey {
     deletionDate,
     tags,
     versions,
+    ...rotation,
   };
 }
 

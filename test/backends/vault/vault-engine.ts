@@ -40,6 +40,7 @@ export function vaultPatch(target: VaultTarget, extra: KmsConfigPatch = {}): Kms
 export async function startVaultEngine(
   patch: KmsConfigPatch | null,
   client: VaultBackendFactoryOptions["client"] = {},
+  options: { now?: () => Date } = {},
 ): Promise<VaultEngine> {
   const logs: LoggedLine[] = [];
   const log = (
@@ -59,6 +60,7 @@ export async function startVaultEngine(
     defaultKeyDir: "/nonexistent/keys",
     log,
     sweepIntervalMs: 3_600_000,
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   if (patch !== null) {
     await engine.configure(patch);
