@@ -1,14 +1,19 @@
 import {
   CancelKeyDeletionCommand,
+  CreateAliasCommand,
   CreateKeyCommand,
   DecryptCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
+  DisableKeyRotationCommand,
   EnableKeyCommand,
+  EnableKeyRotationCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
+  GetKeyRotationStatusCommand,
   type KMSClient,
+  ListKeyRotationsCommand,
   ListResourceTagsCommand,
   ReEncryptCommand,
   RotateKeyOnDemandCommand,
@@ -43,7 +48,13 @@ const changes: Record<State, Outcome> = {
   Disabled: ok("Disabled"),
   PendingDeletion: INVALID,
 };
-/** Uses of key material, which need an Enabled key. */
+/** Reads, which every state allows. */
+const reads: Record<State, Outcome> = {
+  Enabled: ok("Enabled"),
+  Disabled: ok("Disabled"),
+  PendingDeletion: ok("PendingDeletion"),
+};
+/** Uses of key material (and rotation settings), which need an Enabled key. */
 const uses: Record<State, Outcome> = {
   Enabled: ok("Enabled"),
   Disabled: DISABLED,
@@ -120,6 +131,32 @@ const operations: Operation[] = [
     name: "RotateKeyOnDemand",
     run: (c, KeyId) => c.send(new RotateKeyOnDemandCommand({ KeyId })),
     outcomes: uses,
+  },
+  {
+    name: "EnableKeyRotation",
+    run: (c, KeyId) => c.send(new EnableKeyRotationCommand({ KeyId, RotationPeriodInDays: 90 })),
+    outcomes: uses,
+  },
+  {
+    name: "DisableKeyRotation",
+    run: (c, KeyId) => c.send(new DisableKeyRotationCommand({ KeyId })),
+    outcomes: uses,
+  },
+  {
+    name: "GetKeyRotationStatus",
+    run: (c, KeyId) => c.send(new GetKeyRotationStatusCommand({ KeyId })),
+    outcomes: reads,
+  },
+  {
+    name: "ListKeyRotations",
+    run: (c, KeyId) => c.send(new ListKeyRotationsCommand({ KeyId })),
+    outcomes: reads,
+  },
+  {
+    name: "CreateAlias",
+    run: (c, TargetKeyId) =>
+      c.send(new CreateAliasCommand({ AliasName: `alias/${TargetKeyId}`, TargetKeyId })),
+    outcomes: changes,
   },
   {
     name: "Encrypt",

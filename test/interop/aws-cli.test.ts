@@ -89,6 +89,18 @@ describe("the aws CLI", { timeout: 120_000 }, () => {
     expect(Buffer.from(random.Plaintext as string, "base64").byteLength).toBe(16);
   });
 
+  it("turns automatic rotation on and off", async () => {
+    // Debian 12's CLI (2.9) predates RotationPeriodInDays, RotateKeyOnDemand and
+    // ListKeyRotations (AWS added them in 2024); @aws-sdk/client-kms covers those.
+    await awsKms("create-key", "--tags", "TagKey=name,TagValue=cli-rot");
+    await awsKms("enable-key-rotation", "--key-id", "cli-rot");
+    const on = await awsKms("get-key-rotation-status", "--key-id", "cli-rot");
+    expect(on.KeyRotationEnabled).toBe(true);
+    await awsKms("disable-key-rotation", "--key-id", "cli-rot");
+    const off = await awsKms("get-key-rotation-status", "--key-id", "cli-rot");
+    expect(off.KeyRotationEnabled).toBe(false);
+  });
+
   it("pages list-keys itself (the CLI follows NextMarker)", async () => {
     for (const name of ["cli-p1", "cli-p2", "cli-p3"]) {
       await awsKms("create-key", "--tags", `TagKey=name,TagValue=${name}`);
