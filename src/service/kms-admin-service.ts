@@ -6,7 +6,7 @@ import {
 } from "../../gen/kms/admin/v1/service_pb.js";
 import { parseAnyEnvelope } from "../engine/backend-envelope.js";
 import { KmsError } from "../engine/errors.js";
-import type { KeyMetadata, KmsEngine, StatusView } from "../engine/types.js";
+import type { KeyMetadata, KmsEngine, RotationStatus, StatusView } from "../engine/types.js";
 import {
   type CallAuthorizer,
   type CallFacts,
@@ -18,10 +18,13 @@ import { connectErrorFromKms } from "./connect-error-from-kms.js";
 import { configPatchFromMessage } from "./from-messages.js";
 import { methodActionsOf } from "./method-actions.js";
 import {
+  aliasEntryMessage,
   backendStatusOf,
   configSummaryMessage,
   keyListEntryMessages,
   keyMetadataMessage,
+  keyRotationMessage,
+  rotationStatusMessage,
 } from "./to-messages.js";
 
 /** ServiceLog receives the real cause of internal errors, which clients never see. */
@@ -154,6 +157,36 @@ export function createKmsAdminService(
       );
     }
     return { meta: await engine.destroyKeyNow(req.keyId), message: "key deleted immediately" };
+  }
+
+  /**
+   * aliasKeyIds are the keys an alias call is authorized on: `keyId` (the key
+   * it will name) and the key the alias names now, when it names one (AWS asks
+   * for the alias action on both). An unknown alias adds none, so only a
+   * statement not scoped to keys allows the call, which then answers 404.
+   */
+  async function aliasKeyIds(aliasName: string, keyId?: string): Promise<string[]> {
+    let current: string | null = null;
+    try {
+      current = await engine.resolveAlias(aliasName);
+    } catch {
+      // Unknown alias, bad name, or a key gone: the engine call says which.
+    }
+    return [...new Set([keyId, current].filter((id): id is string => !!id))];
+  }
+
+  /** rotationCall runs a rotation-setting call on one key, answering `{rotation}`. */
+  function rotationCall(
+    ctx: HandlerContext,
+    keyId: string,
+    message: string,
+    op: () => Promise<RotationStatus>,
+  ) {
+    return call(ctx, { keyIds: [keyId] }, async () => ({
+      rotation: rotationStatusMessage(await op()),
+      success: true,
+      message,
+    }));
   }
 
   /** wrapKeyIds is the key a wrap will use: the one named, else the default key (none when neither). */
@@ -340,6 +373,64 @@ export function createKmsAdminService(
         (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
       );
     },
+    createAlias: async (req, ctx) =>
+      call(ctx, { keyIds: await aliasKeyIds(req.aliasName, req.keyId) }, async () => ({
+        alias: aliasEntryMessage(await engine.createAlias(req.aliasName, req.keyId)),
+        success: true,
+        message: "alias created",
+      })),
+    updateAlias: async (req, ctx) =>
+      call(ctx, { keyIds: await aliasKeyIds(req.aliasName, req.keyId) }, async () => ({
+        alias: aliasEntryMessage(await engine.updateAlias(req.aliasName, req.keyId)),
+        success: true,
+        message: "alias updated",
+      })),
+    deleteAlias: async (req, ctx) =>
+      call(ctx, { keyIds: await aliasKeyIds(req.aliasName) }, async () => {
+        await engine.deleteAlias(req.aliasName);
+        return { success: true, message: "alias deleted" };
+      }),
+    listAliases: (req, ctx) =>
+      call(ctx, NO_KEYS, async () => {
+        const page = await engine.listAliases({
+          keyId: req.keyId,
+          limit: req.limit,
+          marker: req.marker,
+        });
+        return {
+          aliases: page.aliases.map(aliasEntryMessage),
+          truncated: page.truncated,
+          nextMarker: page.nextMarker ?? undefined,
+          success: true,
+          message: "aliases listed successfully",
+        };
+      }),
+    enableKeyRotation: (req, ctx) =>
+      rotationCall(ctx, req.keyId, "automatic rotation enabled", () =>
+        engine.enableKeyRotation(req.keyId, req.rotationPeriodInDays),
+      ),
+    disableKeyRotation: (req, ctx) =>
+      rotationCall(ctx, req.keyId, "automatic rotation disabled", () =>
+        engine.disableKeyRotation(req.keyId),
+      ),
+    getKeyRotationStatus: (req, ctx) =>
+      rotationCall(ctx, req.keyId, "rotation status read", () =>
+        engine.getKeyRotationStatus(req.keyId),
+      ),
+    listKeyRotations: (req, ctx) =>
+      call(ctx, { keyIds: [req.keyId] }, async () => {
+        const page = await engine.listKeyRotations(req.keyId, {
+          limit: req.limit,
+          marker: req.marker,
+        });
+        return {
+          rotations: page.rotations.map(keyRotationMessage),
+          truncated: page.truncated,
+          nextMarker: page.nextMarker ?? undefined,
+          success: true,
+          message: "rotations listed successfully",
+        };
+      }),
   };
 }
 

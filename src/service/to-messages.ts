@@ -1,15 +1,21 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type {
+  AliasEntrySchema,
   ConfigSummarySchema,
   KeyListEntrySchema,
   KeyMetadataSchema,
+  KeyRotationSchema,
+  KeyRotationStatusSchema,
 } from "../../gen/kms/admin/v1/types_pb.js";
 import type {
+  AliasEntry,
   ConfigSummary,
   KeyListPage,
   KeyMetadata,
+  KeyRotationEntry,
   KeyState,
+  RotationStatus,
   StatusView,
 } from "../engine/types.js";
 
@@ -28,6 +34,43 @@ export function keyMetadataMessage(meta: KeyMetadata): MessageInitShape<typeof K
     tags: meta.tags,
     keyVersion: meta.keyVersion,
     rotationDate: meta.rotationDate ? timestampFromDate(meta.rotationDate) : undefined,
+    rotationPeriodInDays: meta.rotationPeriodInDays ?? undefined,
+    nextRotationDate: meta.nextRotationDate ? timestampFromDate(meta.nextRotationDate) : undefined,
+  };
+}
+
+/** aliasEntryMessage converts an alias to its message. */
+export function aliasEntryMessage(alias: AliasEntry): MessageInitShape<typeof AliasEntrySchema> {
+  return {
+    aliasName: alias.aliasName,
+    targetKeyId: alias.targetKeyId,
+    creationDate: timestampFromDate(alias.creationDate),
+    lastUpdatedDate: timestampFromDate(alias.lastUpdatedDate),
+  };
+}
+
+/** rotationStatusMessage converts a key's rotation setting to its message. */
+export function rotationStatusMessage(
+  status: RotationStatus,
+): MessageInitShape<typeof KeyRotationStatusSchema> {
+  return {
+    keyId: status.keyId,
+    rotationEnabled: status.rotationEnabled,
+    rotationPeriodInDays: status.rotationPeriodInDays ?? undefined,
+    nextRotationDate: status.nextRotationDate
+      ? timestampFromDate(status.nextRotationDate)
+      : undefined,
+  };
+}
+
+/** keyRotationMessage converts one completed rotation to its message. */
+export function keyRotationMessage(
+  rotation: KeyRotationEntry,
+): MessageInitShape<typeof KeyRotationSchema> {
+  return {
+    keyId: rotation.keyId,
+    rotationDate: timestampFromDate(rotation.rotationDate),
+    rotationType: rotation.rotationType,
   };
 }
 

@@ -46,6 +46,14 @@ describe("the action of each RPC", () => {
       Encrypt: "kms:Encrypt",
       Decrypt: "kms:Decrypt",
       ReEncrypt: "kms:ReEncrypt",
+      CreateAlias: "kms:CreateAlias",
+      UpdateAlias: "kms:UpdateAlias",
+      DeleteAlias: "kms:DeleteAlias",
+      ListAliases: "kms:ListAliases",
+      EnableKeyRotation: "kms:EnableKeyRotation",
+      DisableKeyRotation: "kms:DisableKeyRotation",
+      GetKeyRotationStatus: "kms:GetKeyRotationStatus",
+      ListKeyRotations: "kms:ListKeyRotations",
     });
   });
 

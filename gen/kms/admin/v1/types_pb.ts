@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kms/admin/v1/types.proto.
  */
 export const file_kms_admin_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChhrbXMvYWRtaW4vdjEvdHlwZXMucHJvdG8SDGttcy5hZG1pbi52MSLvBwoJS21zQ29uZmlnEhkKDGJhY2tlbmRfdHlwZRgBIAEoCUgAiAEBEhQKB2tleV9kaXIYAiABKAlIAYgBARIXCgptYXN0ZXJfa2V5GAMgASgJSAKIAQESFAoHYWRkcmVzcxgEIAEoCUgDiAEBEjIKC2F1dGhfbWV0aG9kGAUgASgLMhgua21zLmFkbWluLnYxLkF1dGhNZXRob2RIBIgBARIWCgluYW1lc3BhY2UYBiABKAlIBYgBARIXCgptb3VudF9wYXRoGAcgASgJSAaIAQESFQoIa3ZfbW91bnQYCCABKAlIB4gBARIcCg9rZXlfcGF0aF9wcmVmaXgYCSABKAlICIgBARIcCg9za2lwX3Rsc192ZXJpZnkYCiABKAhICYgBARIZCgxjYV9jZXJ0X3BhdGgYCyABKAlICogBARIbCg5kZWZhdWx0X2tleV9pZBgMIAEoCUgLiAEBEhkKDGVuYWJsZV9jYWNoZRgNIAEoCEgMiAEBEh4KEWNhY2hlX3R0bF9zZWNvbmRzGA4gASgNSA2IAQESHAoPbWF4X2NhY2hlZF9rZXlzGA8gASgNSA6IAQESHAoPdGltZW91dF9zZWNvbmRzGBAgASgNSA+IAQESGwoOcmV0cnlfYXR0ZW1wdHMYESABKA1IEIgBARIcCg9tYXN0ZXJfa2V5X2ZpbGUYEiABKAlIEYgBARIbCg5tYXN0ZXJfa2V5X2VudhgTIAEoCUgSiAEBEh0KEGZpbGVfcGVybWlzc2lvbnMYFCABKA1IE4gBARIoChthbGxvd19pbnNlY3VyZV9kZXZfZGVmYXVsdHMYFSABKAhIFIgBAUIPCg1fYmFja2VuZF90eXBlQgoKCF9rZXlfZGlyQg0KC19tYXN0ZXJfa2V5QgoKCF9hZGRyZXNzQg4KDF9hdXRoX21ldGhvZEIMCgpfbmFtZXNwYWNlQg0KC19tb3VudF9wYXRoQgsKCV9rdl9tb3VudEISChBfa2V5X3BhdGhfcHJlZml4QhIKEF9za2lwX3Rsc192ZXJpZnlCDwoNX2NhX2NlcnRfcGF0aEIRCg9fZGVmYXVsdF9rZXlfaWRCDwoNX2VuYWJsZV9jYWNoZUIUChJfY2FjaGVfdHRsX3NlY29uZHNCEgoQX21heF9jYWNoZWRfa2V5c0ISChBfdGltZW91dF9zZWNvbmRzQhEKD19yZXRyeV9hdHRlbXB0c0ISChBfbWFzdGVyX2tleV9maWxlQhEKD19tYXN0ZXJfa2V5X2VudkITChFfZmlsZV9wZXJtaXNzaW9uc0IeChxfYWxsb3dfaW5zZWN1cmVfZGV2X2RlZmF1bHRzIoECCgpBdXRoTWV0aG9kEhIKBXRva2VuGAEgASgJSACIAQESLwoHYXBwcm9sZRgCIAEoCzIZLmttcy5hZG1pbi52MS5BcHBSb2xlQXV0aEgBiAEBEjcKCnRva2VuX2F1dGgYAyABKAsyFy5rbXMuYWRtaW4udjEuVG9rZW5BdXRoSAJSBVRva2VuiAEBEj4KDWFwcF9yb2xlX2F1dGgYBCABKAsyGS5rbXMuYWRtaW4udjEuQXBwUm9sZUF1dGhIA1IHQXBwUm9sZYgBAUIICgZfdG9rZW5CCgoIX2FwcHJvbGVCDQoLX3Rva2VuX2F1dGhCEAoOX2FwcF9yb2xlX2F1dGgiGgoJVG9rZW5BdXRoEg0KBXRva2VuGAEgASgJIk8KC0FwcFJvbGVBdXRoEg8KB3JvbGVfaWQYASABKAkSEQoJc2VjcmV0X2lkGAIgASgJEhIKBW1vdW50GAMgASgJSACIAQFCCAoGX21vdW50IoYCCg1Db25maWdTdW1tYXJ5EhQKDGJhY2tlbmRfdHlwZRgBIAEoCRIbCg5kZWZhdWx0X2tleV9pZBgCIAEoCUgAiAEBEhcKD3RpbWVvdXRfc2Vjb25kcxgDIAEoDRIWCg5yZXRyeV9hdHRlbXB0cxgEIAEoDRIUCgxlbmFibGVfY2FjaGUYBSABKAgSMQoNY2FjaGVfc3VtbWFyeRgGIAEoCzIaLmttcy5hZG1pbi52MS5DYWNoZVN1bW1hcnkSNQoPYmFja2VuZF9zdW1tYXJ5GAcgASgLMhwua21zLmFkbWluLnYxLkJhY2tlbmRTdW1tYXJ5QhEKD19kZWZhdWx0X2tleV9pZCJNCgxDYWNoZVN1bW1hcnkSEAoIbWF4X2tleXMYASABKA0SEwoLdHRsX3NlY29uZHMYAiABKA0SFgoOZW5hYmxlX21ldHJpY3MYAyABKAgigwEKDkJhY2tlbmRTdW1tYXJ5EjIKBWxvY2FsGAEgASgLMiEua21zLmFkbWluLnYxLkxvY2FsQmFja2VuZFN1bW1hcnlIABIyCgV2YXVsdBgCIAEoCzIhLmttcy5hZG1pbi52MS5WYXVsdEJhY2tlbmRTdW1tYXJ5SABCCQoHc3VtbWFyeSJUChNMb2NhbEJhY2tlbmRTdW1tYXJ5EhQKDGJhY2tlbmRfdHlwZRgBIAEoCRIPCgdrZXlfZGlyGAIgASgJEhYKDmhhc19tYXN0ZXJfa2V5GAMgASgIIrsBChNWYXVsdEJhY2tlbmRTdW1tYXJ5EhQKDGJhY2tlbmRfdHlwZRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhgKEGF1dGhfbWV0aG9kX3R5cGUYAyABKAkSFgoJbmFtZXNwYWNlGAQgASgJSACIAQESEgoKbW91bnRfcGF0aBgFIAEoCRIQCghrdl9tb3VudBgGIAEoCRIXCg9rZXlfcGF0aF9wcmVmaXgYByABKAlCDAoKX25hbWVzcGFjZSK4AwoLS2V5TWV0YWRhdGESDgoGa2V5X2lkGAEgASgJEhgKC2Rlc2NyaXB0aW9uGAIgASgJSACIAQESDwoHZW5hYmxlZBgDIAEoCBIRCglrZXlfdXNhZ2UYBCABKAkSMQoNY3JlYXRpb25fZGF0ZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNZGVsZXRpb25fZGF0ZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQcm90YXRpb25fZW5hYmxlZBgHIAEoCBIRCglrZXlfc3RhdGUYCCABKAkSEAoIa2V5X3NwZWMYCSABKAkSMQoEdGFncxgKIAMoCzIjLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YS5UYWdzRW50cnkSEwoLa2V5X3ZlcnNpb24YCyABKA0SMQoNcm90YXRpb25fZGF0ZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDgoMX2Rlc2NyaXB0aW9uIp4CCgxLZXlMaXN0RW50cnkSDgoGa2V5X2lkGAEgASgJEhgKC2Rlc2NyaXB0aW9uGAIgASgJSACIAQESEQoJa2V5X3N0YXRlGAMgASgJEg4KBnN0YXR1cxgEIAEoCRIyCgR0YWdzGAUgAygLMiQua21zLmFkbWluLnYxLktleUxpc3RFbnRyeS5UYWdzRW50cnkSEQoJYWxnb3JpdGhtGAYgASgJEg0KBXVzYWdlGAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg4KDF9kZXNjcmlwdGlvbmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChhrbXMvYWRtaW4vdjEvdHlwZXMucHJvdG8SDGttcy5hZG1pbi52MSLvBwoJS21zQ29uZmlnEhkKDGJhY2tlbmRfdHlwZRgBIAEoCUgAiAEBEhQKB2tleV9kaXIYAiABKAlIAYgBARIXCgptYXN0ZXJfa2V5GAMgASgJSAKIAQESFAoHYWRkcmVzcxgEIAEoCUgDiAEBEjIKC2F1dGhfbWV0aG9kGAUgASgLMhgua21zLmFkbWluLnYxLkF1dGhNZXRob2RIBIgBARIWCgluYW1lc3BhY2UYBiABKAlIBYgBARIXCgptb3VudF9wYXRoGAcgASgJSAaIAQESFQoIa3ZfbW91bnQYCCABKAlIB4gBARIcCg9rZXlfcGF0aF9wcmVmaXgYCSABKAlICIgBARIcCg9za2lwX3Rsc192ZXJpZnkYCiABKAhICYgBARIZCgxjYV9jZXJ0X3BhdGgYCyABKAlICogBARIbCg5kZWZhdWx0X2tleV9pZBgMIAEoCUgLiAEBEhkKDGVuYWJsZV9jYWNoZRgNIAEoCEgMiAEBEh4KEWNhY2hlX3R0bF9zZWNvbmRzGA4gASgNSA2IAQESHAoPbWF4X2NhY2hlZF9rZXlzGA8gASgNSA6IAQESHAoPdGltZW91dF9zZWNvbmRzGBAgASgNSA+IAQESGwoOcmV0cnlfYXR0ZW1wdHMYESABKA1IEIgBARIcCg9tYXN0ZXJfa2V5X2ZpbGUYEiABKAlIEYgBARIbCg5tYXN0ZXJfa2V5X2VudhgTIAEoCUgSiAEBEh0KEGZpbGVfcGVybWlzc2lvbnMYFCABKA1IE4gBARIoChthbGxvd19pbnNlY3VyZV9kZXZfZGVmYXVsdHMYFSABKAhIFIgBAUIPCg1fYmFja2VuZF90eXBlQgoKCF9rZXlfZGlyQg0KC19tYXN0ZXJfa2V5QgoKCF9hZGRyZXNzQg4KDF9hdXRoX21ldGhvZEIMCgpfbmFtZXNwYWNlQg0KC19tb3VudF9wYXRoQgsKCV9rdl9tb3VudEISChBfa2V5X3BhdGhfcHJlZml4QhIKEF9za2lwX3Rsc192ZXJpZnlCDwoNX2NhX2NlcnRfcGF0aEIRCg9fZGVmYXVsdF9rZXlfaWRCDwoNX2VuYWJsZV9jYWNoZUIUChJfY2FjaGVfdHRsX3NlY29uZHNCEgoQX21heF9jYWNoZWRfa2V5c0ISChBfdGltZW91dF9zZWNvbmRzQhEKD19yZXRyeV9hdHRlbXB0c0ISChBfbWFzdGVyX2tleV9maWxlQhEKD19tYXN0ZXJfa2V5X2VudkITChFfZmlsZV9wZXJtaXNzaW9uc0IeChxfYWxsb3dfaW5zZWN1cmVfZGV2X2RlZmF1bHRzIoECCgpBdXRoTWV0aG9kEhIKBXRva2VuGAEgASgJSACIAQESLwoHYXBwcm9sZRgCIAEoCzIZLmttcy5hZG1pbi52MS5BcHBSb2xlQXV0aEgBiAEBEjcKCnRva2VuX2F1dGgYAyABKAsyFy5rbXMuYWRtaW4udjEuVG9rZW5BdXRoSAJSBVRva2VuiAEBEj4KDWFwcF9yb2xlX2F1dGgYBCABKAsyGS5rbXMuYWRtaW4udjEuQXBwUm9sZUF1dGhIA1IHQXBwUm9sZYgBAUIICgZfdG9rZW5CCgoIX2FwcHJvbGVCDQoLX3Rva2VuX2F1dGhCEAoOX2FwcF9yb2xlX2F1dGgiGgoJVG9rZW5BdXRoEg0KBXRva2VuGAEgASgJIk8KC0FwcFJvbGVBdXRoEg8KB3JvbGVfaWQYASABKAkSEQoJc2VjcmV0X2lkGAIgASgJEhIKBW1vdW50GAMgASgJSACIAQFCCAoGX21vdW50IoYCCg1Db25maWdTdW1tYXJ5EhQKDGJhY2tlbmRfdHlwZRgBIAEoCRIbCg5kZWZhdWx0X2tleV9pZBgCIAEoCUgAiAEBEhcKD3RpbWVvdXRfc2Vjb25kcxgDIAEoDRIWCg5yZXRyeV9hdHRlbXB0cxgEIAEoDRIUCgxlbmFibGVfY2FjaGUYBSABKAgSMQoNY2FjaGVfc3VtbWFyeRgGIAEoCzIaLmttcy5hZG1pbi52MS5DYWNoZVN1bW1hcnkSNQoPYmFja2VuZF9zdW1tYXJ5GAcgASgLMhwua21zLmFkbWluLnYxLkJhY2tlbmRTdW1tYXJ5QhEKD19kZWZhdWx0X2tleV9pZCJNCgxDYWNoZVN1bW1hcnkSEAoIbWF4X2tleXMYASABKA0SEwoLdHRsX3NlY29uZHMYAiABKA0SFgoOZW5hYmxlX21ldHJpY3MYAyABKAgigwEKDkJhY2tlbmRTdW1tYXJ5EjIKBWxvY2FsGAEgASgLMiEua21zLmFkbWluLnYxLkxvY2FsQmFja2VuZFN1bW1hcnlIABIyCgV2YXVsdBgCIAEoCzIhLmttcy5hZG1pbi52MS5WYXVsdEJhY2tlbmRTdW1tYXJ5SABCCQoHc3VtbWFyeSJUChNMb2NhbEJhY2tlbmRTdW1tYXJ5EhQKDGJhY2tlbmRfdHlwZRgBIAEoCRIPCgdrZXlfZGlyGAIgASgJEhYKDmhhc19tYXN0ZXJfa2V5GAMgASgIIrsBChNWYXVsdEJhY2tlbmRTdW1tYXJ5EhQKDGJhY2tlbmRfdHlwZRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhgKEGF1dGhfbWV0aG9kX3R5cGUYAyABKAkSFgoJbmFtZXNwYWNlGAQgASgJSACIAQESEgoKbW91bnRfcGF0aBgFIAEoCRIQCghrdl9tb3VudBgGIAEoCRIXCg9rZXlfcGF0aF9wcmVmaXgYByABKAlCDAoKX25hbWVzcGFjZSKyBAoLS2V5TWV0YWRhdGESDgoGa2V5X2lkGAEgASgJEhgKC2Rlc2NyaXB0aW9uGAIgASgJSACIAQESDwoHZW5hYmxlZBgDIAEoCBIRCglrZXlfdXNhZ2UYBCABKAkSMQoNY3JlYXRpb25fZGF0ZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNZGVsZXRpb25fZGF0ZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQcm90YXRpb25fZW5hYmxlZBgHIAEoCBIRCglrZXlfc3RhdGUYCCABKAkSEAoIa2V5X3NwZWMYCSABKAkSMQoEdGFncxgKIAMoCzIjLmttcy5hZG1pbi52MS5LZXlNZXRhZGF0YS5UYWdzRW50cnkSEwoLa2V5X3ZlcnNpb24YCyABKA0SMQoNcm90YXRpb25fZGF0ZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoXcm90YXRpb25fcGVyaW9kX2luX2RheXMYDSABKA1IAYgBARI2ChJuZXh0X3JvdGF0aW9uX2RhdGUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg4KDF9kZXNjcmlwdGlvbkIaChhfcm90YXRpb25fcGVyaW9kX2luX2RheXMioQEKCkFsaWFzRW50cnkSEgoKYWxpYXNfbmFtZRgBIAEoCRIVCg10YXJnZXRfa2V5X2lkGAIgASgJEjEKDWNyZWF0aW9uX2RhdGUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfdXBkYXRlZF9kYXRlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK3AQoRS2V5Um90YXRpb25TdGF0dXMSDgoGa2V5X2lkGAEgASgJEhgKEHJvdGF0aW9uX2VuYWJsZWQYAiABKAgSJAoXcm90YXRpb25fcGVyaW9kX2luX2RheXMYAyABKA1IAIgBARI2ChJuZXh0X3JvdGF0aW9uX2RhdGUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhoKGF9yb3RhdGlvbl9wZXJpb2RfaW5fZGF5cyJnCgtLZXlSb3RhdGlvbhIOCgZrZXlfaWQYASABKAkSMQoNcm90YXRpb25fZGF0ZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcm90YXRpb25fdHlwZRgDIAEoCSKeAgoMS2V5TGlzdEVudHJ5Eg4KBmtleV9pZBgBIAEoCRIYCgtkZXNjcmlwdGlvbhgCIAEoCUgAiAEBEhEKCWtleV9zdGF0ZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSMgoEdGFncxgFIAMoCzIkLmttcy5hZG1pbi52MS5LZXlMaXN0RW50cnkuVGFnc0VudHJ5EhEKCWFsZ29yaXRobRgGIAEoCRINCgV1c2FnZRgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfZGVzY3JpcHRpb25iBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * KmsConfig is the body of POST /kms/configure and /kms/reconfigure.
@@ -571,7 +571,7 @@ export type KeyMetadata = Message<"kms.admin.v1.KeyMetadata"> & {
   deletionDate?: Timestamp | undefined;
 
   /**
-   * rotation_enabled says whether automatic rotation is on (never, today).
+   * rotation_enabled says whether automatic rotation is on (EnableKeyRotation).
    *
    * @generated from field: bool rotation_enabled = 7;
    */
@@ -613,6 +613,20 @@ export type KeyMetadata = Message<"kms.admin.v1.KeyMetadata"> & {
    * @generated from field: google.protobuf.Timestamp rotation_date = 12;
    */
   rotationDate?: Timestamp | undefined;
+
+  /**
+   * rotation_period_in_days is the automatic rotation period, or null while off.
+   *
+   * @generated from field: optional uint32 rotation_period_in_days = 13;
+   */
+  rotationPeriodInDays?: number | undefined;
+
+  /**
+   * next_rotation_date is when the next automatic rotation is due, or null while off.
+   *
+   * @generated from field: google.protobuf.Timestamp next_rotation_date = 14;
+   */
+  nextRotationDate?: Timestamp | undefined;
 };
 
 /**
@@ -621,6 +635,125 @@ export type KeyMetadata = Message<"kms.admin.v1.KeyMetadata"> & {
  */
 export const KeyMetadataSchema: GenMessage<KeyMetadata> = /*@__PURE__*/
   messageDesc(file_kms_admin_v1_types, 9);
+
+/**
+ * AliasEntry is an alias: a second name for a key.
+ *
+ * @generated from message kms.admin.v1.AliasEntry
+ */
+export type AliasEntry = Message<"kms.admin.v1.AliasEntry"> & {
+  /**
+   * alias_name is the alias's full name, `alias/` included.
+   *
+   * @generated from field: string alias_name = 1;
+   */
+  aliasName: string;
+
+  /**
+   * target_key_id is the id of the key it names.
+   *
+   * @generated from field: string target_key_id = 2;
+   */
+  targetKeyId: string;
+
+  /**
+   * creation_date is when the alias was created.
+   *
+   * @generated from field: google.protobuf.Timestamp creation_date = 3;
+   */
+  creationDate?: Timestamp | undefined;
+
+  /**
+   * last_updated_date is when it was created or last pointed at another key.
+   *
+   * @generated from field: google.protobuf.Timestamp last_updated_date = 4;
+   */
+  lastUpdatedDate?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.AliasEntry.
+ * Use `create(AliasEntrySchema)` to create a new message.
+ */
+export const AliasEntrySchema: GenMessage<AliasEntry> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_types, 10);
+
+/**
+ * KeyRotationStatus is a key's automatic-rotation setting.
+ *
+ * @generated from message kms.admin.v1.KeyRotationStatus
+ */
+export type KeyRotationStatus = Message<"kms.admin.v1.KeyRotationStatus"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * rotation_enabled says whether the key is rotated automatically.
+   *
+   * @generated from field: bool rotation_enabled = 2;
+   */
+  rotationEnabled: boolean;
+
+  /**
+   * rotation_period_in_days is the period, or null while off.
+   *
+   * @generated from field: optional uint32 rotation_period_in_days = 3;
+   */
+  rotationPeriodInDays?: number | undefined;
+
+  /**
+   * next_rotation_date is when the next rotation is due, or null while off.
+   *
+   * @generated from field: google.protobuf.Timestamp next_rotation_date = 4;
+   */
+  nextRotationDate?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kms.admin.v1.KeyRotationStatus.
+ * Use `create(KeyRotationStatusSchema)` to create a new message.
+ */
+export const KeyRotationStatusSchema: GenMessage<KeyRotationStatus> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_types, 11);
+
+/**
+ * KeyRotation is one completed rotation of a key's material.
+ *
+ * @generated from message kms.admin.v1.KeyRotation
+ */
+export type KeyRotation = Message<"kms.admin.v1.KeyRotation"> & {
+  /**
+   * key_id is the key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * rotation_date is when the new version was made.
+   *
+   * @generated from field: google.protobuf.Timestamp rotation_date = 2;
+   */
+  rotationDate?: Timestamp | undefined;
+
+  /**
+   * rotation_type is `AUTOMATIC` (the schedule) or `ON_DEMAND` (RotateKey).
+   *
+   * @generated from field: string rotation_type = 3;
+   */
+  rotationType: string;
+};
+
+/**
+ * Describes the message kms.admin.v1.KeyRotation.
+ * Use `create(KeyRotationSchema)` to create a new message.
+ */
+export const KeyRotationSchema: GenMessage<KeyRotation> = /*@__PURE__*/
+  messageDesc(file_kms_admin_v1_types, 12);
 
 /**
  * KeyListEntry is one row of a key listing.
@@ -690,5 +823,5 @@ export type KeyListEntry = Message<"kms.admin.v1.KeyListEntry"> & {
  * Use `create(KeyListEntrySchema)` to create a new message.
  */
 export const KeyListEntrySchema: GenMessage<KeyListEntry> = /*@__PURE__*/
-  messageDesc(file_kms_admin_v1_types, 10);
+  messageDesc(file_kms_admin_v1_types, 13);
 
