@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useGateway } from "../helpers/gateway-process.js";
+import { signedFetch } from "../helpers/signed-fetch.js";
 import { expectAwsError } from "./expect-aws-error.js";
 import { kmsClient } from "./kms-client.js";
 
@@ -145,6 +146,25 @@ describe("aliases", () => {
       kms().send(new ListAliasesCommand({ KeyId: "no-such-key" })),
       NotFoundException,
     );
+  });
+
+  it("are one namespace with the admin API's aliases", async () => {
+    await kms().send(new CreateAliasCommand({ AliasName: "alias/shared", TargetKeyId: app }));
+    const listed = await signedFetch(gw.url, "GET", "/rustfs/admin/v3/kms/aliases", {
+      query: { key_id: app },
+    });
+    expect(listed.status, listed.text).toBe(200);
+    const names = (listed.json as { aliases: { alias_name: string; target_key_id: string }[] })
+      .aliases;
+    expect(names).toContainEqual(
+      expect.objectContaining({ alias_name: "alias/shared", target_key_id: app }),
+    );
+    const made = await signedFetch(gw.url, "POST", "/rustfs/admin/v3/kms/aliases", {
+      body: JSON.stringify({ alias_name: "alias/from-admin", key_id: other }),
+    });
+    expect(made.status, made.text).toBe(200);
+    const described = await kms().send(new DescribeKeyCommand({ KeyId: "alias/from-admin" }));
+    expect(described.KeyMetadata?.KeyId).toBe(other);
   });
 
   it("DeleteAlias removes the name, not the key", async () => {
