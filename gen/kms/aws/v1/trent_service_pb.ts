@@ -1530,7 +1530,8 @@ export const TrentService: GenService<{
     output: typeof ScheduleKeyDeletionResponseSchema;
   },
   /**
-   * CancelKeyDeletion cancels a scheduled deletion; the key becomes Disabled, as in AWS.
+   * CancelKeyDeletion cancels a scheduled deletion; the key returns to the state it had before
+   * (AWS makes it Disabled).
    *
    * @generated from rpc kms.aws.v1.TrentService.CancelKeyDeletion
    */
