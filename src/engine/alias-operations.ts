@@ -7,7 +7,7 @@ import type { KeyContext } from "./key-operations.js";
 import { keyNotFound } from "./key-store.js";
 import type { AliasEntry, AliasListPage, ListAliasesInput } from "./types.js";
 
-/** The default and the bounds of ListAliases' `limit` (AWS's). */
+// The default and the bound of ListAliases' `limit` (AWS's).
 const DEFAULT_ALIAS_LIMIT = 100;
 const MAX_ALIAS_LIMIT = 1000;
 /**

@@ -1,9 +1,11 @@
 import type { StoredKey } from "./backend.js";
 import { KmsError } from "./errors.js";
 
-/** The bounds and default of RotationPeriodInDays (AWS's). */
+/** MIN_ROTATION_PERIOD_DAYS is the shortest automatic rotation period (AWS's bound). */
 export const MIN_ROTATION_PERIOD_DAYS = 90;
+/** MAX_ROTATION_PERIOD_DAYS is the longest automatic rotation period (AWS's bound). */
 export const MAX_ROTATION_PERIOD_DAYS = 2560;
+/** DEFAULT_ROTATION_PERIOD_DAYS is the period when EnableKeyRotation names none (AWS's). */
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
 
 /**

@@ -35,6 +35,9 @@ export async function sweepDueRotations(
     try {
       if (await rotateIfDue(store, custody, log, keyId)) rotated++;
     } catch (error) {
+      // Out of the index until the next full scan (or read) brings it back, so
+      // keys that keep failing cannot take every sweep's share from the rest.
+      store.rotations.forget(keyId);
       log("error", "rotation sweep could not rotate a key", {
         keyId,
         error: describeFailure(error),

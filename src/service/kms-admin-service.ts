@@ -293,6 +293,7 @@ export function createKmsAdminService(
           engine.generateDataKey({
             keyId: req.keyId,
             keySpec: req.keySpec,
+            numberOfBytes: req.numberOfBytes,
             encryptionContext: req.encryptionContext,
           }),
         (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),
@@ -334,6 +335,7 @@ export function createKmsAdminService(
           engine.generateDataKeyWithoutPlaintext({
             keyId: req.keyId,
             keySpec: req.keySpec,
+            numberOfBytes: req.numberOfBytes,
             encryptionContext: req.encryptionContext,
           }),
         (r) => ({ keyVersion: envelopeOf(r.ciphertextBlob)?.keyVersion ?? null }),

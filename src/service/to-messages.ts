@@ -34,8 +34,6 @@ export function keyMetadataMessage(meta: KeyMetadata): MessageInitShape<typeof K
     tags: meta.tags,
     keyVersion: meta.keyVersion,
     rotationDate: meta.rotationDate ? timestampFromDate(meta.rotationDate) : undefined,
-    rotationPeriodInDays: meta.rotationPeriodInDays ?? undefined,
-    nextRotationDate: meta.nextRotationDate ? timestampFromDate(meta.nextRotationDate) : undefined,
   };
 }
 

@@ -125,6 +125,22 @@ describe("aliases and rotation over REST and gRPC", () => {
     expect((await c.listAliases({})).aliases.map((a) => a.aliasName)).not.toContain("alias/grpc");
   });
 
+  it("makes data keys of number_of_bytes over REST (the AWS API's NumberOfBytes, here too)", async () => {
+    const made = await call("POST", "/generate-data-key", { key_id: "blue", number_of_bytes: 7 });
+    expect(made.status, made.text).toBe(200);
+    const { plaintext_key, ciphertext_blob } = made.json as Record<string, string>;
+    expect(Buffer.from(plaintext_key as string, "base64")).toHaveLength(7);
+    const back = await call("POST", "/decrypt", { ciphertext_blob });
+    expect(back.json).toMatchObject({ plaintext_key });
+    for (const body of [
+      { key_id: "blue", number_of_bytes: 0 },
+      { key_id: "blue", number_of_bytes: 1025 },
+      { key_id: "blue", number_of_bytes: 16, key_spec: "AES_128" },
+    ]) {
+      expect((await call("POST", "/generate-data-key", body)).status).toBe(400);
+    }
+  });
+
   it("enables, reads, lists and disables automatic rotation over REST and gRPC", async () => {
     const on = await call("POST", "/keys/rotation/enable", {
       key_id: "blue",
@@ -136,7 +152,7 @@ describe("aliases and rotation over REST and gRPC", () => {
     });
     const described = await call("GET", "/keys/blue");
     expect(described.json).toMatchObject({
-      key_metadata: { rotation_enabled: true, rotation_period_in_days: 90 },
+      key_metadata: { rotation_enabled: true },
     });
     expect(
       (await call("POST", "/keys/rotation/enable", { key_id: "blue", rotation_period_in_days: 30 }))
@@ -180,27 +196,40 @@ describe("aliases and the rotation schedule after a SIGKILL", () => {
     });
     const next = (enabled.json as { rotation: { next_rotation_date: string } }).rotation
       .next_rotation_date;
-    // Aliases created in flight, then the kill: every acknowledged one must survive.
-    const names = Array.from({ length: 40 }, (_, i) => `alias/crash/${i}`);
-    const answers = await Promise.all(
-      names.map((alias_name) => call("POST", "/aliases", { alias_name, key_id: "kept" })),
-    );
-    for (const answer of answers) expect(answer.status, answer.text).toBe(200);
+    // Aliases created in four lanes; the kill lands while creates are in flight.
+    const acked: string[] = [];
+    let stopping = false;
+    const lane = async (l: number) => {
+      for (let i = 0; !stopping && i < 500; i++) {
+        const alias_name = `alias/crash/${l}/${i}`;
+        const answer = await call("POST", "/aliases", { alias_name, key_id: "kept" }).catch(
+          () => null,
+        );
+        if (answer?.status === 200) acked.push(alias_name);
+      }
+    };
+    const lanes = [0, 1, 2, 3].map(lane);
+    while (acked.length < 30) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await gw.stop("SIGKILL")).toBeNull();
+    stopping = true;
+    await Promise.all(lanes);
 
     gw = await startGateway({ dataDir });
     const again = rest(gw);
     const seen: string[] = [];
     let marker: string | undefined;
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 100; i++) {
       const query = marker === undefined ? "" : `&marker=${encodeURIComponent(marker)}`;
-      const page = await again("GET", `/aliases?limit=15${query}`);
+      const page = await again("GET", `/aliases?limit=1000${query}`);
+      expect(page.status, page.text).toBe(200);
       const json = page.json as { aliases: { alias_name: string }[]; next_marker?: string | null };
       seen.push(...json.aliases.map((a) => a.alias_name));
       if (!json.next_marker) break;
       marker = json.next_marker;
     }
-    expect(seen.sort()).toEqual([...names].sort());
+    // Every acknowledged alias is there; one cut off by the kill may or may not be.
+    for (const name of acked) expect(seen).toContain(name);
+    expect(seen.length).toBeLessThanOrEqual(acked.length + 4);
     const status = await again("GET", "/keys/kept/rotation-status");
     expect(status.json).toMatchObject({
       rotation: { rotation_enabled: true, rotation_period_in_days: 180, next_rotation_date: next },

@@ -50,14 +50,14 @@ describe("buf curl through server reflection", () => {
     );
   });
 
-  it("lists the 24 methods", async () => {
+  it("lists the 32 methods", async () => {
     const { stdout, code, stderr } = await bufCurl(["--list-methods", gw.url]);
     expect(code, stderr).toBe(0);
     const methods = stdout
       .trim()
       .split("\n")
       .filter((line) => line.startsWith("kms.admin.v1.KmsAdminService/"));
-    expect(methods).toHaveLength(24);
+    expect(methods).toHaveLength(32);
     expect(methods).toContain("kms.admin.v1.KmsAdminService/RekeyMaster");
     expect(methods).toContain("kms.admin.v1.KmsAdminService/GenerateDataKey");
     expect(methods).toContain("kms.admin.v1.KmsAdminService/Decrypt");

@@ -149,6 +149,18 @@ describe("automatic key rotation", () => {
     expect((await engine.listKeyRotations("k", {})).rotations).toHaveLength(1);
   });
 
+  it("logs a key that fails to rotate and leaves it until it is read again", async () => {
+    await f.engine.enableKeyRotation("k", 90);
+    later(90 * DAY_MS);
+    const store = f.backends.storeFor(KEY_DIR);
+    store.failing.add("put");
+    expect(await f.engine.runRotationSweep()).toBe(0);
+    expect(f.logs.some((l) => l.message === "rotation sweep could not rotate a key")).toBe(true);
+    store.failing.delete("put");
+    expect((await f.engine.describeKey("k")).keyVersion).toBe(1);
+    expect(await f.engine.runRotationSweep()).toBe(1);
+  });
+
   it("bounds the rotations of one sweep", async () => {
     const ids = Array.from({ length: MAX_ROTATIONS_PER_SWEEP + 20 }, (_, i) => `b${i}`);
     for (const id of ids) {

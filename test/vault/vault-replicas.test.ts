@@ -127,6 +127,24 @@ describe("two gateways on one Vault", () => {
     expect(refused.json).toMatchObject({ code: "Conflict" });
   });
 
+  it("of concurrent creates of one alias through both gateways exactly one wins", async () => {
+    await call(a, "POST", "/keys", { Tags: { name: "aliased" } });
+    for (let round = 0; round < 3; round++) {
+      const alias_name = `alias/replica-race-${round}`;
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          call(i % 2 === 0 ? a : b, "POST", "/aliases", { alias_name, key_id: "aliased" }),
+        ),
+      );
+      const statuses = answers.map((r) => r.status).sort();
+      expect(statuses, answers.map((r) => r.text).join("\n")).toEqual([
+        200, 409, 409, 409, 409, 409,
+      ]);
+      const listed = await call(b, "GET", "/aliases");
+      expect(JSON.stringify(listed.json)).toContain(alias_name);
+    }
+  });
+
   it("reports the auth method type, never the secret, in status and config", async () => {
     const status = await call(b, "GET", "/status");
     expect(status.json).toMatchObject({
