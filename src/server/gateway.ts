@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError, createConnectRouter } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
@@ -22,7 +23,7 @@ import { createCors, createLegacyRoutes, createRestTranscoder } from "../rest/in
 import { awsErrorOf } from "../service/aws-errors.js";
 import { createAwsIdentifiers } from "../service/aws-identifiers.js";
 import { createCallAuthorizer } from "../service/call-authorizer.js";
-import { callerKey } from "../service/caller.js";
+import { type Caller, callerKey } from "../service/caller.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
 import { methodActionsOf } from "../service/method-actions.js";
 import { createTrentService } from "../service/trent-service.js";
@@ -145,6 +146,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     identifiers: createAwsIdentifiers(options.awsAccountId),
   });
 
+  // The screen's refusal of an AWS KMS API call in AWS's words (AccessDeniedException),
+  // over AWS JSON and RPC alike, like the errors of its handlers.
+  const screenTrent = (caller: Caller, method: DescMethod) =>
+    authorizer.screen(caller, method).catch((err: unknown) => {
+      throw awsErrorOf(err);
+    });
+
   const reflection = createReflectionServices([
     file_kms_admin_v1_service,
     file_kms_aws_v1_trent_service,
@@ -209,10 +217,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       service: TrentService,
       implementation: trent,
       // The screen's refusal in AWS's words (AccessDeniedException), like the handlers' errors.
-      beforeDecode: (method, values) =>
-        authorizer.screen(values.get(callerKey), method).catch((err: unknown) => {
-          throw awsErrorOf(err);
-        }),
+      beforeDecode: (method, values) => screenTrent(values.get(callerKey), method),
     }),
     cors: options.corsOrigins?.length ? createCors(options.corsOrigins) : undefined,
     credentials: options.credentials,
@@ -222,10 +227,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bodyTimeoutMs: options.bodyTimeoutMs,
     preauthBudget: createPreauthBudget(options.preauthBodyBudgetBytes),
     screen: (caller, method) =>
-      method.parent.typeName === KmsAdminService.typeName ||
-      method.parent.typeName === TrentService.typeName
+      method.parent.typeName === KmsAdminService.typeName
         ? authorizer.screen(caller, method)
-        : Promise.resolve(),
+        : method.parent.typeName === TrentService.typeName
+          ? screenTrent(caller, method)
+          : Promise.resolve(),
     replays: options.replays,
     unaryRpc:
       options.unaryRpc === "connect"

@@ -10,8 +10,12 @@ import {
   NotFoundException,
   UpdateAliasCommand,
 } from "@aws-sdk/client-kms";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
+import { TrentService } from "../../gen/kms/aws/v1/trent_service_pb.js";
 import { credentialsOf, useSeededAuthzGateway } from "../authz/authz-fixture.js";
+import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
 import { expectAwsError } from "./expect-aws-error.js";
 import { kmsClient } from "./kms-client.js";
 
@@ -85,6 +89,27 @@ describe("authorization through the AWS KMS API", () => {
     );
     await expectAwsError(as("scoped").send(new ListKeysCommand({})), "AccessDeniedException");
     await expectAwsError(as("scoped").send(new CreateKeyCommand({})), "AccessDeniedException");
+  });
+
+  it("over gRPC, a refusal carries the same AWS exception name", async () => {
+    const grpc = createClient(
+      TrentService,
+      createGrpcTransport({
+        baseUrl: gw.url,
+        interceptors: [sigv4Interceptor(credentialsOf("scoped"))],
+      }),
+    );
+    for (const call of [
+      grpc.encrypt({ keyId: "app-1", plaintext: Buffer.from("x") }),
+      grpc.generateDataKey({ keyId: "other", keySpec: "AES_256" }),
+    ]) {
+      const err = await call.then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+      expect(err?.code).toBe(Code.PermissionDenied);
+      expect(err?.metadata.get("kms-error-code")).toBe("AccessDeniedException");
+    }
   });
 
   it("a missing key inside the scope is NotFoundException; outside it, AccessDeniedException", async () => {
