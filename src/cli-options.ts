@@ -26,6 +26,8 @@ export interface CliOptions {
   corsOrigins: string[];
   /** Whether key deletion may be immediate (`force_immediate` with `confirm_key_id`). */
   allowImmediateDeletion: boolean;
+  /** The account of the AWS KMS API's key ARNs (12 digits). */
+  awsAccountId: string;
   /** Authorization and audit (issue 9): see docs/identities.md. */
   authz: AuthzOptions;
   /** Where `/metrics` gets a listener of its own; null = on the main listener, if a token is set. */
@@ -78,6 +80,8 @@ Options (each also read from the environment variable in brackets; flags win):
   --allow-immediate-deletion
                         honour force_immediate key deletion when confirm_key_id repeats
                         the key id (default: refused with 400)
+  --aws-account-id ID   the 12-digit account in the AWS KMS API's key ARNs
+                        [KMS_GATEWAY_AWS_ACCOUNT_ID] (default 000000000000)
   --identities FILE     further identities and their policies, JSON, mode 0600; reloaded on
                         SIGHUP and on change (docs/identities.md) [KMS_GATEWAY_IDENTITIES]
   --audit-log FILE      audit trail of key use and changes, one JSON line per call,
@@ -121,6 +125,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       "preauth-body-budget": { type: "string" },
       "cors-origin": { type: "string", multiple: true },
       "allow-immediate-deletion": { type: "boolean" },
+      "aws-account-id": { type: "string" },
       identities: { type: "string" },
       "audit-log": { type: "string" },
       "audit-fail-open": { type: "boolean" },
@@ -178,6 +183,9 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     ),
     corsOrigins: (values["cors-origin"] ?? []).map(parseCorsOrigin),
     allowImmediateDeletion: values["allow-immediate-deletion"] ?? false,
+    awsAccountId: parseAwsAccountId(
+      values["aws-account-id"] ?? nonEmpty(env.KMS_GATEWAY_AWS_ACCOUNT_ID) ?? "000000000000",
+    ),
     authz: {
       identitiesFile: pathOrNull(values.identities ?? nonEmpty(env.KMS_GATEWAY_IDENTITIES)),
       auditLog: auditLogOf(values["audit-log"] ?? nonEmpty(env.KMS_GATEWAY_AUDIT_LOG)),
@@ -218,6 +226,12 @@ function parseWholeNumber(
     );
   }
   return value;
+}
+
+/** parseAwsAccountId checks `--aws-account-id`: 12 digits, as AWS account ids are. */
+function parseAwsAccountId(text: string): string {
+  if (!/^\d{12}$/.test(text)) throw new Error(`--aws-account-id must be 12 digits, not "${text}"`);
+  return text;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

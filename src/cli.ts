@@ -94,6 +94,7 @@ async function serve(argv: string[]): Promise<void> {
     drainTimeoutMs: options.drainTimeoutMs,
     corsOrigins: options.corsOrigins,
     allowImmediateDeletion: options.allowImmediateDeletion,
+    awsAccountId: options.awsAccountId,
     metrics: gatewayMetrics,
   });
   // Bound before the first-start configuration writes the state file: a port

@@ -3,6 +3,7 @@ import type { Logger, LogLevel } from "./logger.js";
 /** AccessProtocol is what a request spoke, as the access log names it. */
 export type AccessProtocol =
   | "rest"
+  | "aws-json"
   | "connect"
   | "grpc"
   | "grpc-web"

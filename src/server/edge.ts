@@ -16,13 +16,16 @@ import type { Identity } from "../auth/identity.js";
 import { permissionsOf } from "../auth/permissions.js";
 import type { ReplayCache } from "../auth/replay-cache.js";
 import { replayKeyOf } from "../auth/replay-key.js";
+import type { VerifySigV4Options } from "../auth/verify-sigv4.js";
 import { checkBodySha256, verifySigV4Headers } from "../auth/verify-sigv4.js";
+import { type AwsJsonAdapter, awsJsonError, signingRegionOf } from "../awsjson/index.js";
 import {
   type Cors,
   type RestResponse,
   type RestTranscoder,
   restErrorResponse,
 } from "../rest/index.js";
+import { awsRegionKey } from "../service/aws-identifiers.js";
 import { type Caller, callerKey } from "../service/caller.js";
 import type { AccessEntry, AccessLog, AccessProtocol } from "./access-log.js";
 import { createLazyRestRequest } from "./lazy-rest-request.js";
@@ -59,6 +62,8 @@ export interface EdgeOptions {
   /** Services answered without authentication: health and server reflection. */
   publicServices: ReadonlySet<string>;
   rest: RestTranscoder;
+  /** The AWS KMS API (AWS JSON 1.1): `POST /` with `X-Amz-Target` or its content type. */
+  awsJson?: AwsJsonAdapter;
   credentials: CredentialStore;
   /** Where failures of the edge itself are logged. */
   log: Logger;
@@ -276,6 +281,11 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       return;
     }
 
+    if (options.awsJson !== undefined && rawPath === "/" && isAwsJsonRequest(req)) {
+      await serveAwsJson(ex, options.awsJson);
+      return;
+    }
+
     if (!options.rest.handles(rawPath)) {
       writeRestError(res, Code.NotFound, `no such path: ${rawPath.slice(0, 200)}`);
       return;
@@ -329,7 +339,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
    * signature holds, or, when the signature covers an undeclared body hash, under
    * the pre-auth budget.
    */
-  async function authenticate(ex: Exchange): Promise<Admission> {
+  async function authenticate(ex: Exchange, scope?: VerifySigV4Options): Promise<Admission> {
     const { req } = ex;
     const head = verifySigV4Headers(
       {
@@ -339,6 +349,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
         headers: req.headers,
       },
       options.credentials,
+      scope,
     );
     if (head.ok === false) return refuse(ex, head.reason);
     const signal = ex.deadline.signal;
@@ -382,6 +393,53 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     } finally {
       options.preauthBudget.release(read.body.byteLength);
     }
+  }
+
+  /**
+   * serveAwsJson answers an AWS KMS API request: SigV4 with service `kms` in its scope
+   * (the same identities as every protocol), the body bounded as for REST, then the
+   * adapter, with the scope's region for the ARNs of the answer. Every refusal has
+   * AWS's error shape, so AWS SDKs raise it as an exception they know.
+   */
+  async function serveAwsJson(ex: Exchange, adapter: AwsJsonAdapter): Promise<void> {
+    const { req, res } = ex;
+    ex.protocol = "aws-json";
+    res.setHeader("x-amzn-requestid", ex.reqId);
+    const admission = await authenticate(ex, AWS_KMS_SCOPE);
+    if (!admission.ok) {
+      await settleUnreadBody(ex);
+      if (admission.retryAfter) res.setHeader("Retry-After", "1");
+      writeRest(res, awsJsonError(awsRefusalName(req, admission.code), admission.message));
+      return;
+    }
+    if (!admission.read.complete) {
+      closeAfterUnreadBody(ex);
+      writeRest(res, awsJsonError("ValidationException", "request body exceeds 1 MiB"));
+      return;
+    }
+    const request = createLazyRestRequest({
+      method: "POST",
+      rawPath: ex.rawPath,
+      rawQuery: ex.rawQuery,
+      headers: () => headersOf(req),
+      body: admission.read.body,
+      contextValues: createContextValues()
+        .set(callerKey, admission.caller)
+        .set(awsRegionKey, signingRegionOf(req.headers.authorization)),
+    });
+    ex.onClose = () => request.clientGone();
+    let answer: RestResponse;
+    try {
+      answer = await adapter.handle({
+        target: headerOf(req, "x-amz-target"),
+        contentType: headerOf(req, "content-type"),
+        request,
+      });
+    } finally {
+      ex.onClose = undefined;
+    }
+    ex.rpc = answer.rpc ?? null;
+    writeRest(res, answer);
   }
 
   /** callerOf is the Caller handed to the service: who, from where, in which request, and what it may do. */
@@ -520,6 +578,30 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     if (ex.timedOut) entry.timedOut = true;
     options.accessLog.write(entry);
   }
+}
+
+/** AWS_KMS_SCOPE is what an AWS KMS API request's credential scope must name: the service `kms`. */
+const AWS_KMS_SCOPE: VerifySigV4Options = { service: "kms" };
+
+/**
+ * isAwsJsonRequest tells an AWS KMS API request (`POST /` with `X-Amz-Target` or the AWS
+ * JSON content type) from the other requests for `/`, which stay REST's (404).
+ */
+function isAwsJsonRequest(req: NodeRequest): boolean {
+  if (req.method !== "POST") return false;
+  return (
+    req.headers["x-amz-target"] !== undefined ||
+    (headerOf(req, "content-type") ?? "").startsWith("application/x-amz-json")
+  );
+}
+
+/** awsRefusalName is the AWS exception of a refused admission, as AWS names each case. */
+function awsRefusalName(req: NodeRequest, code: Code): string {
+  if (code === Code.Unavailable) return "ThrottlingException";
+  if (code === Code.ResourceExhausted) return "ValidationException";
+  const signed =
+    req.headers.authorization !== undefined || (req.url ?? "").includes("X-Amz-Credential=");
+  return signed ? "InvalidSignatureException" : "MissingAuthenticationTokenException";
 }
 
 /** smallBodyBytes is how much of a refused HTTP/1.1 body is read and thrown away (64 KiB). */

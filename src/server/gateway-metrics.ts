@@ -67,7 +67,16 @@ export interface GatewayMetrics {
 const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
-const PROTOCOLS = new Set(["rest", "connect", "grpc", "grpc-web", "health", "reflection", "other"]);
+const PROTOCOLS = new Set([
+  "rest",
+  "aws-json",
+  "connect",
+  "grpc",
+  "grpc-web",
+  "health",
+  "reflection",
+  "other",
+]);
 const CODES = new Set([
   "ok",
   "canceled",

@@ -1,12 +1,18 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError, createConnectRouter } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb.js";
 import { file_kms_admin_v1_service, KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import {
+  file_kms_aws_v1_trent_service,
+  TrentService,
+} from "../../gen/kms/aws/v1/trent_service_pb.js";
 import type { CredentialStore } from "../auth/credential-store.js";
 import { isKmsAction } from "../auth/permissions.js";
 import type { ReplayCache } from "../auth/replay-cache.js";
+import { createAwsJsonAdapter } from "../awsjson/index.js";
 import { createFileStateStore } from "../backends/local/file-state-store.js";
 import { localBackendFactory } from "../backends/local/local-backend.js";
 import { readSecretFile } from "../backends/local/read-secret-file.js";
@@ -14,10 +20,13 @@ import { createVaultBackendFactory } from "../backends/vault/vault-backend-facto
 import { createEngine } from "../engine/engine.js";
 import type { KmsEngine } from "../engine/types.js";
 import { createCors, createLegacyRoutes, createRestTranscoder } from "../rest/index.js";
+import { awsErrorOf } from "../service/aws-errors.js";
+import { createAwsIdentifiers } from "../service/aws-identifiers.js";
 import { createCallAuthorizer } from "../service/call-authorizer.js";
-import { callerKey } from "../service/caller.js";
+import { type Caller, callerKey } from "../service/caller.js";
 import { createKmsAdminService } from "../service/kms-admin-service.js";
 import { methodActionsOf } from "../service/method-actions.js";
+import { createTrentService } from "../service/trent-service.js";
 import { createAccessLog } from "./access-log.js";
 import { auditDestructions } from "./audit-destructions.js";
 import type { AuditLog } from "./audit-log.js";
@@ -60,6 +69,8 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** Lets key deletion with `force_immediate` (and `confirm_key_id`) destroy a key at once. */
   allowImmediateDeletion?: boolean;
+  /** The 12-digit account of the AWS KMS API's key ARNs (000000000000). */
+  awsAccountId?: string;
   /** Where audited calls and the deletion sweep's destructions are recorded; none keeps no trail. */
   audit?: AuditLog;
   /** Answer audited calls whose line cannot be written (logged) instead of failing them with 500. */
@@ -114,7 +125,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // One authorizer for every protocol: the edge screens RPCs with it, the REST
   // transcoder screens routes with it, and every handler runs through it.
   const authorizer = createCallAuthorizer({
-    actions: methodActionsOf(KmsAdminService, isKmsAction),
+    actions: new Map([
+      ...methodActionsOf(KmsAdminService, isKmsAction),
+      ...methodActionsOf(TrentService, isKmsAction),
+    ]),
     audit: audit === undefined ? undefined : (entry) => audit.write(entry),
     auditFailOpen: options.auditFailOpen,
     log,
@@ -125,8 +139,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     allowImmediateDeletion: options.allowImmediateDeletion,
   });
 
+  // The AWS KMS API: the same engine and authorizer, AWS's shapes and names.
+  const trent = createTrentService(engine, {
+    log,
+    authorizer,
+    identifiers: createAwsIdentifiers(options.awsAccountId),
+  });
+
+  // The screen's refusal of an AWS KMS API call in AWS's words (AccessDeniedException),
+  // over AWS JSON and RPC alike, like the errors of its handlers.
+  const screenTrent = (caller: Caller, method: DescMethod) =>
+    authorizer.screen(caller, method).catch((err: unknown) => {
+      throw awsErrorOf(err);
+    });
+
   const reflection = createReflectionServices([
     file_kms_admin_v1_service,
+    file_kms_aws_v1_trent_service,
     file_grpc_health_v1_health,
   ]);
   const shutdown = new AbortController();
@@ -159,6 +188,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     interceptors: [rpcInputErrorInterceptor],
   });
   router.service(KmsAdminService, implementation);
+  router.service(TrentService, trent);
   for (const [service, impl] of [...reflection, health]) {
     router.service(service, impl);
   }
@@ -183,6 +213,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         beforeDecode: (method, values) => authorizer.screen(values.get(callerKey), method),
       }),
     }),
+    awsJson: createAwsJsonAdapter({
+      service: TrentService,
+      implementation: trent,
+      // The screen's refusal in AWS's words (AccessDeniedException), like the handlers' errors.
+      beforeDecode: (method, values) => screenTrent(values.get(callerKey), method),
+    }),
     cors: options.corsOrigins?.length ? createCors(options.corsOrigins) : undefined,
     credentials: options.credentials,
     log,
@@ -193,13 +229,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     screen: (caller, method) =>
       method.parent.typeName === KmsAdminService.typeName
         ? authorizer.screen(caller, method)
-        : Promise.resolve(),
+        : method.parent.typeName === TrentService.typeName
+          ? screenTrent(caller, method)
+          : Promise.resolve(),
     replays: options.replays,
     unaryRpc:
       options.unaryRpc === "connect"
         ? undefined
         : createUnaryRpcServer({
-            services: [[KmsAdminService, implementation]],
+            services: [
+              [KmsAdminService, implementation],
+              [TrentService, trent],
+            ],
             acceptCompression,
             readMaxBytes: bodyLimitBytes,
           }),

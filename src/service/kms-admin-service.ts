@@ -441,7 +441,7 @@ export function createKmsAdminService(
  * it, or undefined when it is not an envelope: such a call can only be allowed by
  * an unscoped statement, and the engine then refuses the ciphertext itself.
  */
-function envelopeOf(blob: Uint8Array): { keyId: string; keyVersion: number } | undefined {
+export function envelopeOf(blob: Uint8Array): { keyId: string; keyVersion: number } | undefined {
   try {
     const { keyId, keyVersion } = parseAnyEnvelope(blob);
     return { keyId, keyVersion };

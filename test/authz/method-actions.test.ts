@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KmsAdminService } from "../../gen/kms/admin/v1/service_pb.js";
+import { TrentService } from "../../gen/kms/aws/v1/trent_service_pb.js";
 import { KMS_ACTIONS } from "../../src/auth/kms-actions.js";
 import { isKmsAction } from "../../src/auth/permissions.js";
 import { UNAUDITED_METHODS } from "../../src/service/call-authorizer.js";
@@ -54,13 +55,48 @@ describe("the action of each RPC", () => {
       GetKeyRotationStatus: "kms:GetKeyRotationStatus",
       ListKeyRotations: "kms:ListKeyRotations",
     });
-    // Every action of the policy language is some RPC's. TEMPORARY (issue 12): the
-    // AWS-only actions get their RPCs from the AWS KMS service; this becomes the
-    // union of both services' tables again.
-    const issue12Actions = new Set(["kms:ListResourceTags", "kms:GenerateRandom"]);
-    expect(new Set(table.values())).toEqual(
-      new Set(KMS_ACTIONS.filter((a) => !issue12Actions.has(a))),
-    );
+  });
+
+  it("every action of the policy language is some RPC's, of one service or the other", () => {
+    const used = new Set([
+      ...table.values(),
+      ...methodActionsOf(TrentService, isKmsAction).values(),
+    ]);
+    expect([...used].sort()).toEqual([...KMS_ACTIONS].sort());
+  });
+
+  it("TrentService's table is AWS's action of each operation", () => {
+    const trent = methodActionsOf(TrentService, isKmsAction);
+    expect(trent.size).toBe(TrentService.methods.length);
+    const byName = Object.fromEntries([...trent].map(([m, a]) => [m.name, a]));
+    expect(byName).toEqual({
+      CreateKey: "kms:CreateKey",
+      DescribeKey: "kms:DescribeKey",
+      ListKeys: "kms:ListKeys",
+      EnableKey: "kms:EnableKey",
+      DisableKey: "kms:DisableKey",
+      ScheduleKeyDeletion: "kms:DeleteKey",
+      CancelKeyDeletion: "kms:DeleteKey",
+      UpdateKeyDescription: "kms:UpdateKeyDescription",
+      TagResource: "kms:TagResource",
+      UntagResource: "kms:UntagResource",
+      ListResourceTags: "kms:ListResourceTags",
+      Encrypt: "kms:Encrypt",
+      Decrypt: "kms:Decrypt",
+      ReEncrypt: "kms:ReEncrypt",
+      GenerateDataKey: "kms:GenerateDataKey",
+      GenerateDataKeyWithoutPlaintext: "kms:GenerateDataKeyWithoutPlaintext",
+      GenerateRandom: "kms:GenerateRandom",
+      EnableKeyRotation: "kms:EnableKeyRotation",
+      DisableKeyRotation: "kms:DisableKeyRotation",
+      GetKeyRotationStatus: "kms:GetKeyRotationStatus",
+      RotateKeyOnDemand: "kms:RotateKey",
+      ListKeyRotations: "kms:ListKeyRotations",
+      CreateAlias: "kms:CreateAlias",
+      UpdateAlias: "kms:UpdateAlias",
+      DeleteAlias: "kms:DeleteAlias",
+      ListAliases: "kms:ListAliases",
+    });
   });
 
   it("refuses to build a table when an action is not known (no gateway starts)", () => {

@@ -45,6 +45,10 @@ export interface SignedFetchOptions {
   /** Changes the request after signing (to test tampering). */
   afterSigning?: (req: { headers: Record<string, string>; body: string | undefined }) => void;
   headers?: Record<string, string>;
+  /** The service of the credential scope (`s3` unless told; `kms` for the AWS KMS API). */
+  service?: string;
+  /** The region of the credential scope (`us-east-1` unless told). */
+  region?: string;
 }
 
 /**
@@ -90,8 +94,8 @@ export async function signedHeaders(
   if (options.credentials === null) return headers;
   const signer = new SignatureV4({
     credentials: options.credentials ?? testCredentials,
-    region: "us-east-1",
-    service: "s3",
+    region: options.region ?? "us-east-1",
+    service: options.service ?? "s3",
     sha256: Hash.bind(null, "sha256"),
   });
   const signed = await signer.sign(

@@ -6,6 +6,9 @@ const run = promisify(execFile);
 /** The Python that sees Debian's packages (a pyenv `python3` on PATH may not). */
 export const debianPython = "/usr/bin/python3";
 
+/** Debian's aws CLI (a pyenv `aws` on PATH may shadow it). */
+export const awsCli = "/usr/bin/aws";
+
 /** Each system tool the interop tests drive, how to check it, and the Debian package that brings it. */
 const tools: { name: string; check: () => Promise<unknown>; install: string }[] = [
   {
@@ -28,6 +31,18 @@ const tools: { name: string; check: () => Promise<unknown>; install: string }[] 
     name: `grpcio and protobuf for ${debianPython} (docs/client.md's Python example)`,
     check: () => run(debianPython, ["-c", "import grpc, google.protobuf"]),
     install: "python3-grpcio python3-protobuf",
+  },
+  {
+    // The AWS KMS API walks (test/interop/aws-*.test.ts): Debian's aws CLI v2, boto3 and
+    // cryptography (the AWS Encryption SDK pattern's local AES-GCM).
+    name: `the aws CLI at ${awsCli}`,
+    check: () => run(awsCli, ["--version"]),
+    install: "awscli",
+  },
+  {
+    name: `boto3 and cryptography for ${debianPython}`,
+    check: () => run(debianPython, ["-c", "import boto3, cryptography"]),
+    install: "python3-boto3 python3-cryptography",
   },
 ];
 
