@@ -44,18 +44,27 @@ function okJsonObject(check: (body: Record<string, unknown>) => string | null): 
  * a 32-byte plaintext key and a non-empty blob, under REST's snake_case names
  * or Connect's camelCase ones.
  */
-export function expectDataKeyJson(keyId: string, names: "snake" | "camel"): AnswerCheck {
-  const [id, plain, blob] =
-    names === "snake"
-      ? ["key_id", "plaintext_key", "ciphertext_blob"]
-      : ["keyId", "plaintextKey", "ciphertextBlob"];
+export function expectDataKeyJson(keyId: string, names: "snake" | "camel" | "aws"): AnswerCheck {
+  const [id, plain, blob] = DATA_KEY_NAMES[names];
+  // The AWS KMS API names the key by its ARN, which ends in `key/<id>`.
+  const wanted =
+    names === "aws"
+      ? (v: unknown) => String(v).endsWith(`:key/${keyId}`)
+      : (v: unknown) => v === keyId;
   return okJsonObject((body) => {
-    if (body[id] !== keyId) return `${id} is not ${keyId}`;
+    if (!wanted(body[id])) return `${id} is not ${keyId}`;
     if (base64Length(body[plain]) !== 32) return `${plain} is not a 32-byte base64 key`;
     if (base64Length(body[blob]) < 1) return `${blob} is not base64`;
     return null;
   });
 }
+
+/** The member names of a data key answer: REST (snake), Connect JSON (camel), the AWS KMS API. */
+const DATA_KEY_NAMES = {
+  snake: ["key_id", "plaintext_key", "ciphertext_blob"],
+  camel: ["keyId", "plaintextKey", "ciphertextBlob"],
+  aws: ["KeyId", "Plaintext", "CiphertextBlob"],
+} as const;
 
 /** expectDecryptJson checks a REST decrypt answer: 200, the key id, the expected plaintext key. */
 export function expectDecryptJson(keyId: string, plaintextKey: string): AnswerCheck {

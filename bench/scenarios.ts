@@ -224,6 +224,25 @@ export const scenarios: readonly ScenarioDef[] = [
       };
     },
   },
+  {
+    name: "AWS KMS API GenerateDataKey (JSON 1.1)",
+    server: "gateway",
+    tool: "wrk",
+    baseline: BASELINE_HTTP,
+    async prepare(ctx) {
+      const request = await signRestRequest({
+        baseUrl: ctx.url,
+        method: "POST",
+        path: "/",
+        body: JSON.stringify({ KeyId: ctx.keyId, KeySpec: "AES_256" }),
+        contentType: "application/x-amz-json-1.1",
+        headers: { "x-amz-target": "TrentService.GenerateDataKey" },
+        service: "kms",
+        credentials: ctx.credentials,
+      });
+      return { baseUrl: ctx.url, request, check: expectDataKeyJson(ctx.keyId, "aws") };
+    },
+  },
   listScenario("REST list, 1k keys", "gateway"),
   {
     name: BASELINE_HTTP2,

@@ -14,6 +14,12 @@ export interface RestRequestInput {
   query?: Record<string, string>;
   /** JSON text of the body, or undefined for none. */
   body?: string;
+  /** The body's content type, default `application/json`. */
+  contentType?: string;
+  /** More headers to sign and send (`x-amz-target`). */
+  headers?: Record<string, string>;
+  /** The credential scope's service, default `s3` (RustFS's); the AWS KMS API signs `kms`. */
+  service?: string;
   credentials: SigningCredentials;
   signingDate?: Date;
 }
@@ -29,12 +35,12 @@ const utf8 = new TextEncoder();
 export async function signRestRequest(input: RestRequestInput): Promise<HttpRequestSpec> {
   const url = new URL(input.path, input.baseUrl);
   const query = input.query ?? {};
-  const headers: Record<string, string> = { host: url.host };
-  if (input.body !== undefined) headers["content-type"] = "application/json";
+  const headers: Record<string, string> = { host: url.host, ...input.headers };
+  if (input.body !== undefined) headers["content-type"] = input.contentType ?? "application/json";
   const signer = new SignatureV4({
     credentials: input.credentials,
     region: "us-east-1",
-    service: "s3",
+    service: input.service ?? "s3",
     sha256: Hash.bind(null, "sha256"),
     applyChecksum: true,
   });
