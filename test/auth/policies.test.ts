@@ -130,10 +130,27 @@ describe("evaluatePolicies", () => {
       "kms:TagResource",
       "kms:UntagResource",
       "kms:UpdateKeyDescription",
+      "kms:ListResourceTags",
+      "kms:CreateAlias",
+      "kms:UpdateAlias",
+      "kms:DeleteAlias",
+      "kms:ListAliases",
+      "kms:EnableKeyRotation",
+      "kms:DisableKeyRotation",
+      "kms:GetKeyRotationStatus",
+      "kms:ListKeyRotations",
     ],
     KMSKeyUser: keyUser,
     "KMSKeyUser:app-*": keyUser,
-    KMSAuditor: ["kms:ListKeys", "kms:DescribeKey", "kms:ReadConfig"],
+    KMSAuditor: [
+      "kms:ListKeys",
+      "kms:DescribeKey",
+      "kms:ReadConfig",
+      "kms:ListResourceTags",
+      "kms:ListAliases",
+      "kms:GetKeyRotationStatus",
+      "kms:ListKeyRotations",
+    ],
   };
   for (const [name, allowed] of Object.entries(expected)) {
     it(`${name}: allows exactly its actions`, () => {
