@@ -1,12 +1,14 @@
-import { Code, type ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import type { RestResponse } from "../rest/index.js";
+import { awsExceptionOfCode } from "../service/aws-errors.js";
+import { errorCodeHeader } from "../service/connect-error-from-kms.js";
 
 /**
  * awsExceptionHeader is the ConnectError metadata entry through which the service
- * names the AWS exception of an error (`NotFoundException`); the same entry carries
- * the REST code for the admin service (src/service/connect-error-from-kms.ts).
+ * names the AWS exception of an error (`NotFoundException`): the entry that carries
+ * the REST code for the admin service.
  */
-export const awsExceptionHeader = "kms-error-code";
+export const awsExceptionHeader = errorCodeHeader;
 
 /** SERVER_FAULTS are the exceptions AWS answers with 500; every other error is the client's (400). */
 const SERVER_FAULTS: ReadonlySet<string> = new Set([
@@ -22,23 +24,7 @@ const SERVER_FAULTS: ReadonlySet<string> = new Set([
 export function awsExceptionOf(err: ConnectError): string {
   const named = err.metadata.get(awsExceptionHeader);
   if (named?.endsWith("Exception")) return named;
-  switch (err.code) {
-    case Code.Unauthenticated:
-    case Code.PermissionDenied:
-      return "AccessDeniedException";
-    case Code.InvalidArgument:
-    case Code.OutOfRange:
-    case Code.ResourceExhausted:
-      return "ValidationException";
-    case Code.NotFound:
-      return "NotFoundException";
-    case Code.Unimplemented:
-      return "UnsupportedOperationException";
-    case Code.Unavailable:
-      return "DependencyTimeoutException";
-    default:
-      return "KMSInternalException";
-  }
+  return awsExceptionOfCode(err.code);
 }
 
 /**

@@ -193,6 +193,21 @@ export function isAliasName(value: unknown): value is string {
 }
 
 /**
+ * checkAliasName returns an alias name a backend is asked to store or read, or
+ * rejects it with INVALID_ARGUMENT: a backend never builds a storage name from
+ * anything else, whoever calls it.
+ */
+export function checkAliasName(name: unknown): string {
+  if (!isAliasName(name)) {
+    throw new KmsError(
+      "INVALID_ARGUMENT",
+      "alias name must be alias/ and 1-250 of A-Z a-z 0-9 / _ -",
+    );
+  }
+  return name;
+}
+
+/**
  * BackendFactory opens the backend a configuration names. It rejects with
  * BACKEND_ERROR when the backend cannot be opened (and with INVALID_ARGUMENT
  * when the configuration cannot work, e.g. a relative key_dir).

@@ -38,8 +38,11 @@ const BY_KMS_CODE: Record<KmsErrorCode, [AwsExceptionName, Code]> = {
   BACKEND_UNAVAILABLE: ["DependencyTimeoutException", Code.Unavailable],
 };
 
-/** The AWS exception of each Connect code, for errors that are not the engine's (the authorizer's, say). */
-function byConnectCode(code: Code): AwsExceptionName {
+/**
+ * awsExceptionOfCode is the AWS exception of each Connect code, for errors that are
+ * not the engine's (the authorizer's, the AWS JSON adapter's decoding).
+ */
+export function awsExceptionOfCode(code: Code): AwsExceptionName {
   switch (code) {
     case Code.PermissionDenied:
     case Code.Unauthenticated:
@@ -110,7 +113,7 @@ export function awsErrorOf(err: unknown, operation?: string): ConnectError {
     return new ConnectError(
       err.rawMessage,
       err.code,
-      { [errorCodeHeader]: byConnectCode(err.code) },
+      { [errorCodeHeader]: awsExceptionOfCode(err.code) },
       undefined,
       err.cause,
     );

@@ -1,6 +1,6 @@
 import { promises as fsp } from "node:fs";
 import { join } from "node:path";
-import { isAliasName, type KeyBackend } from "../../engine/backend.js";
+import { checkAliasName, type KeyBackend } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
 import type { AliasEntry } from "../../engine/types.js";
 import {
@@ -118,7 +118,7 @@ export function createAliasMethods(
 
   return {
     async createAlias(alias) {
-      const name = checkName(alias.aliasName);
+      const name = checkAliasName(alias.aliasName);
       const text = encode(alias);
       await enqueue(name, async () => {
         if (state.index.has(name)) throw aliasExists(name);
@@ -138,10 +138,10 @@ export function createAliasMethods(
       });
     },
 
-    getAlias: (aliasName) => read(checkName(aliasName)),
+    getAlias: (aliasName) => read(checkAliasName(aliasName)),
 
     async putAlias(alias) {
-      const name = checkName(alias.aliasName);
+      const name = checkAliasName(alias.aliasName);
       const text = encode(alias);
       await enqueue(name, async () => {
         if (!state.index.has(name)) throw aliasNotFound(name);
@@ -150,7 +150,7 @@ export function createAliasMethods(
     },
 
     async deleteAlias(aliasName) {
-      const name = checkName(aliasName);
+      const name = checkAliasName(aliasName);
       await enqueue(name, async () => {
         if (!state.index.has(name)) return;
         try {
@@ -176,16 +176,6 @@ export function createAliasMethods(
       return { aliases, more: page.more };
     },
   };
-}
-
-function checkName(name: unknown): string {
-  if (!isAliasName(name)) {
-    throw new KmsError(
-      "INVALID_ARGUMENT",
-      "alias name must be alias/ and 1-250 of A-Z a-z 0-9 / _ -",
-    );
-  }
-  return name;
 }
 
 function encode(alias: AliasEntry): string {

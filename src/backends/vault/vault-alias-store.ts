@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { isAliasName, type KeyBackend } from "../../engine/backend.js";
+import { checkAliasName, isAliasName, type KeyBackend } from "../../engine/backend.js";
 import { KmsError } from "../../engine/errors.js";
 import type { AliasEntry } from "../../engine/types.js";
 import type { VaultClient } from "./vault-client.js";
-import { vaultKmsError } from "./vault-kms-error.js";
+import { vaultAttempt as attempt, vaultCall as vault, vaultKmsError } from "./vault-kms-error.js";
 import { VaultRequestError } from "./vault-request-error.js";
 
 /** VaultAliasMethods are the alias half of the KeyBackend contract. */
@@ -55,23 +55,6 @@ export function createVaultAliasMethods(
   const metadataPath = (name: string) =>
     `${paths.kvMount}/metadata/${folder}/${vaultAliasName(name)}`;
 
-  async function vault<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw vaultKmsError(error);
-    }
-  }
-
-  async function attempt<T>(fn: () => Promise<T>): Promise<T | VaultRequestError> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof VaultRequestError) return error;
-      throw vaultKmsError(error);
-    }
-  }
-
   /** read returns the alias and its KV version, or null. */
   async function read(
     name: string,
@@ -112,7 +95,7 @@ export function createVaultAliasMethods(
 
   return {
     async createAlias(alias) {
-      const name = checkName(alias.aliasName);
+      const name = checkAliasName(alias.aliasName);
       const { failed, writeId } = await write(alias, 0);
       if (failed === null) return;
       if (failed.kind !== "conflict") throw vaultKmsError(failed);
@@ -123,11 +106,11 @@ export function createVaultAliasMethods(
     },
 
     async getAlias(aliasName) {
-      return (await read(checkName(aliasName)))?.alias ?? null;
+      return (await read(checkAliasName(aliasName)))?.alias ?? null;
     },
 
     async putAlias(alias) {
-      const name = checkName(alias.aliasName);
+      const name = checkAliasName(alias.aliasName);
       const current = await read(name);
       if (current === null) throw notFound(name);
       const { failed, writeId } = await write(alias, current.version);
@@ -144,7 +127,7 @@ export function createVaultAliasMethods(
     },
 
     async deleteAlias(aliasName) {
-      const name = checkName(aliasName);
+      const name = checkAliasName(aliasName);
       const removed = await attempt(() => client.delete(metadataPath(name)));
       if (removed instanceof VaultRequestError && removed.kind !== "not-found") {
         throw vaultKmsError(removed);
@@ -178,16 +161,6 @@ export function createVaultAliasMethods(
       };
     },
   };
-}
-
-function checkName(name: unknown): string {
-  if (!isAliasName(name)) {
-    throw new KmsError(
-      "INVALID_ARGUMENT",
-      "alias name must be alias/ and 1-250 of A-Z a-z 0-9 / _ -",
-    );
-  }
-  return name;
 }
 
 function encode(alias: AliasEntry): Record<string, unknown> {

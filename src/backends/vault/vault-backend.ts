@@ -10,7 +10,7 @@ import { createVaultAliasMethods } from "./vault-alias-store.js";
 import type { VaultClient } from "./vault-client.js";
 import { keyIdOfVaultName, vaultKeyName } from "./vault-key-name.js";
 import { decodeVaultKeyRecord, encodeVaultKeyRecord } from "./vault-key-record.js";
-import { vaultKmsError } from "./vault-kms-error.js";
+import { vaultAttempt as attempt, vaultCall as vault, vaultKmsError } from "./vault-kms-error.js";
 import { VaultRequestError } from "./vault-request-error.js";
 
 /** VaultBackend is the Vault KeyBackend, with the start-up check the factory runs. */
@@ -60,25 +60,6 @@ export function createVaultBackend(paths: VaultPaths, client: VaultClient): Vaul
     revisions.set(keyId, version);
     if (revisions.size > REMEMBERED_REVISIONS) {
       revisions.delete(revisions.keys().next().value as string);
-    }
-  }
-
-  /** vault runs a client call and maps its failure (contract §4). */
-  async function vault<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw vaultKmsError(error);
-    }
-  }
-
-  /** attempt runs a client call and returns its VaultRequestError instead of throwing it. */
-  async function attempt<T>(fn: () => Promise<T>): Promise<T | VaultRequestError> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof VaultRequestError) return error;
-      throw vaultKmsError(error);
     }
   }
 

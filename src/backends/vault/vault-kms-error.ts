@@ -48,3 +48,26 @@ export function vaultKmsError(error: unknown): KmsError {
 function unavailable(message: string, cause: VaultRequestError): KmsError {
   return new KmsError("BACKEND_UNAVAILABLE", message, { cause });
 }
+
+/** vaultCall runs a client call and maps its failure to the KmsError callers see (contract §4). */
+export async function vaultCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw vaultKmsError(error);
+  }
+}
+
+/**
+ * vaultAttempt runs a client call and returns its VaultRequestError instead of
+ * throwing it, for callers that react to the kind of failure (a lost
+ * check-and-set, a 404); any other failure is mapped as by vaultCall.
+ */
+export async function vaultAttempt<T>(fn: () => Promise<T>): Promise<T | VaultRequestError> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof VaultRequestError) return error;
+    throw vaultKmsError(error);
+  }
+}
