@@ -46,5 +46,5 @@ export function awsJsonError(name: string, message: string): RestResponse {
 
 /** awsJsonErrorOf is awsJsonError for a ConnectError. */
 export function awsJsonErrorOf(err: ConnectError): RestResponse {
-  return awsJsonError(awsExceptionOf(err), err.rawMessage);
+  return { ...awsJsonError(awsExceptionOf(err), err.rawMessage), errorCode: err.code };
 }

@@ -45,6 +45,11 @@ export interface RestResponse {
   body: string;
   /** The RPC the route reached (`package.Service/Method`) when one matched, for the access log. */
   rpc?: string;
+  /**
+   * The Connect code of an error answer whose status does not tell it (the AWS KMS
+   * API answers 400 for most errors), for the access log and the metrics.
+   */
+  errorCode?: Code;
 }
 
 /**

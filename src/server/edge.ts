@@ -36,6 +36,7 @@ import { type BodyReadResult, discardBody, readBody, restOfBody } from "./read-b
 import type { Readiness } from "./readiness.js";
 import { requestIdOf } from "./request-id.js";
 import {
+  codeName,
   codeNameOfHttpStatus,
   observeRpcStatus,
   type RpcProtocol,
@@ -409,6 +410,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     if (!admission.ok) {
       await settleUnreadBody(ex);
       if (admission.retryAfter) res.setHeader("Retry-After", "1");
+      ex.code = codeName(admission.code);
       writeRest(res, awsJsonError(awsRefusalName(req, admission.code), admission.message));
       return;
     }
@@ -439,6 +441,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       ex.onClose = undefined;
     }
     ex.rpc = answer.rpc ?? null;
+    if (answer.errorCode !== undefined) ex.code = codeName(answer.errorCode);
     writeRest(res, answer);
   }
 

@@ -9,6 +9,7 @@ import { createStaticCredentialStore } from "../../src/auth/credential-store.js"
 import { createRootIdentity } from "../../src/auth/identity.js";
 import { createGateway, type Gateway } from "../../src/server/gateway.js";
 import { createLogger } from "../../src/server/logger.js";
+import { awsJsonFetch } from "../awsjson/kms-client.js";
 import { newDataDir, useGateway } from "../helpers/gateway-process.js";
 import { signedFetch, signedHeaders, testCredentials } from "../helpers/signed-fetch.js";
 import { sigv4Interceptor } from "../helpers/sigv4-headers.js";
@@ -67,6 +68,36 @@ describe("access lines of a gateway process (JSON on stderr)", () => {
       code: "ok",
       caller: testCredentials.accessKeyId,
     });
+  });
+
+  it("logs an AWS KMS API error by its Connect code, not by the 400 every such error shares", async () => {
+    const missing = await awsJsonFetch(gw.url, "DescribeKey", '{"KeyId":"no-such-key"}', {
+      headers: { "x-request-id": "aws-missing-1" },
+    });
+    expect(missing.status).toBe(400);
+    expect((missing.json as { __type: string }).__type).toBe("NotFoundException");
+    expect(await lineFor("aws-missing-1")).toMatchObject({
+      protocol: "aws-json",
+      rpc: "kms.aws.v1.TrentService/DescribeKey",
+      status: 400,
+      code: "not_found",
+    });
+    const bad = await awsJsonFetch(gw.url, "GenerateRandom", '{"NumberOfBytes":0}', {
+      headers: { "x-request-id": "aws-invalid-1" },
+    });
+    expect(bad.status).toBe(400);
+    expect(await lineFor("aws-invalid-1")).toMatchObject({ status: 400, code: "invalid_argument" });
+    const unsigned = await fetch(`${gw.url}/`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "TrentService.ListKeys",
+        "x-request-id": "aws-unsigned-1",
+      },
+      body: "{}",
+    });
+    expect(unsigned.status).toBe(400);
+    expect(await lineFor("aws-unsigned-1")).toMatchObject({ code: "unauthenticated" });
   });
 
   it("generates a request id when none (or an unusable one) is sent, and echoes it", async () => {
