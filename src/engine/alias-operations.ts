@@ -4,6 +4,7 @@ import { isKmsError, KmsError } from "./errors.js";
 import { parseKeyId } from "./key-id.js";
 import { parseListMarker } from "./key-input.js";
 import type { KeyContext } from "./key-operations.js";
+import { assertNotPendingDeletion } from "./key-state-rules.js";
 import { keyNotFound } from "./key-store.js";
 import type { AliasEntry, AliasListPage, ListAliasesInput } from "./types.js";
 
@@ -31,14 +32,7 @@ export function aliasNotFound(aliasName: string): KmsError {
  */
 function assertAliasTarget(key: StoredKey | null, keyId: string, operation: string): StoredKey {
   if (key === null) throw keyNotFound(keyId);
-  if (key.keyState === "PendingDeletion") {
-    throw new KmsError(
-      "INVALID_KEY_STATE",
-      `key "${keyId}" is PendingDeletion: ${operation} needs an Enabled or Disabled key ` +
-        "(cancel its deletion first)",
-      { keyState: key.keyState },
-    );
-  }
+  assertNotPendingDeletion(key, operation);
   return key;
 }
 

@@ -1,8 +1,9 @@
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AuditEntry, AuditSink } from "./audit-sink.js";
 import type { AuthenticatedCaller, Caller } from "./caller.js";
 import { connectErrorFromKms, errorCodeHeader } from "./connect-error-from-kms.js";
+import { methodActionsOf } from "./method-actions.js";
 
 /**
  * UNAUDITED_METHODS read and change nothing and touch no key material: every other
@@ -197,5 +198,16 @@ export function createCallAuthorizer(options: CallAuthorizerOptions): CallAuthor
 function denied(): ConnectError {
   return new ConnectError(PERMISSION_DENIED_MESSAGE, Code.PermissionDenied, {
     [errorCodeHeader]: "AccessDenied",
+  });
+}
+
+/**
+ * defaultAuthorizerOf is the authorizer a service builds for itself when the
+ * gateway gives it none (tests, embedding): its own table, unaudited. The
+ * gateway builds one for all services, with the policy language's own check.
+ */
+export function defaultAuthorizerOf(service: DescService): CallAuthorizer {
+  return createCallAuthorizer({
+    actions: methodActionsOf(service, (name) => /^kms:[A-Za-z]+$/.test(name)),
   });
 }

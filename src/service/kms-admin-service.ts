@@ -10,13 +10,12 @@ import type { KeyMetadata, KmsEngine, RotationStatus, StatusView } from "../engi
 import {
   type CallAuthorizer,
   type CallFacts,
-  createCallAuthorizer,
+  defaultAuthorizerOf,
   type ResultFacts,
 } from "./call-authorizer.js";
 import { callerKey } from "./caller.js";
 import { connectErrorFromKms } from "./connect-error-from-kms.js";
 import { configPatchFromMessage } from "./from-messages.js";
-import { methodActionsOf } from "./method-actions.js";
 import {
   aliasEntryMessage,
   backendStatusOf,
@@ -84,11 +83,7 @@ export function createKmsAdminService(
   engine: KmsEngine,
   options: KmsAdminServiceOptions = {},
 ): ServiceImpl<typeof KmsAdminService> {
-  const authorizer =
-    options.authorizer ??
-    createCallAuthorizer({
-      actions: methodActionsOf(KmsAdminService, (name) => /^kms:[A-Za-z]+$/.test(name)),
-    });
+  const authorizer = options.authorizer ?? defaultAuthorizerOf(KmsAdminService);
 
   async function call<T>(
     ctx: HandlerContext,

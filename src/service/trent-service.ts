@@ -17,12 +17,11 @@ import { awsKeyMetadata, epochSeconds, SYMMETRIC_DEFAULT, tagList } from "./aws-
 import {
   type CallAuthorizer,
   type CallFacts,
-  createCallAuthorizer,
+  defaultAuthorizerOf,
   type ResultFacts,
 } from "./call-authorizer.js";
 import { callerKey } from "./caller.js";
 import { envelopeOf, type ServiceLog } from "./kms-admin-service.js";
-import { methodActionsOf } from "./method-actions.js";
 
 /** TrentServiceOptions configure createTrentService. */
 export interface TrentServiceOptions {
@@ -57,11 +56,7 @@ export function createTrentService(
   engine: KmsEngine,
   options: TrentServiceOptions = {},
 ): ServiceImpl<typeof TrentService> {
-  const authorizer =
-    options.authorizer ??
-    createCallAuthorizer({
-      actions: methodActionsOf(TrentService, (name) => /^kms:[A-Za-z]+$/.test(name)),
-    });
+  const authorizer = options.authorizer ?? defaultAuthorizerOf(TrentService);
   const ids = options.identifiers ?? createAwsIdentifiers();
 
   const regionOf = (ctx: HandlerContext) => regionOrDefault(ctx.values.get(awsRegionKey));
