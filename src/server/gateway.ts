@@ -193,6 +193,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     router.service(service, impl);
   }
 
+  // The services already log the cause of their internal errors and answer the
+  // rest on purpose; only an error that is not a ConnectError is news.
+  const logUnexpected = (err: unknown, method: { name: string }) => {
+    if (!(err instanceof ConnectError)) {
+      log("error", "request failed", { method: method.name, cause: err });
+    }
+  };
+
   const edge = createEdge({
     rpcHandlers: router.handlers,
     publicServices: new Set([...reflection, health].map(([service]) => service.typeName)),
@@ -203,19 +211,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         service: KmsAdminService,
         implementation,
         pathAliases: restPathAliases,
-        // The service already logs the cause of its internal errors and answers
-        // the rest on purpose; only an error that is not a ConnectError is news.
-        onError: (err, method) => {
-          if (!(err instanceof ConnectError)) {
-            log("error", "request failed", { method: method.name, cause: err });
-          }
-        },
+        onError: logUnexpected,
         beforeDecode: (method, values) => authorizer.screen(values.get(callerKey), method),
       }),
     }),
     awsJson: createAwsJsonAdapter({
       service: TrentService,
       implementation: trent,
+      onError: logUnexpected,
       // The screen's refusal in AWS's words (AccessDeniedException), like the handlers' errors.
       beforeDecode: (method, values) => screenTrent(values.get(callerKey), method),
     }),
