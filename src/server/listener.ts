@@ -113,6 +113,8 @@ export function createListener(options: ListenerOptions): Listener {
   }
 
   const keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
+  // Both servers below disable Nagle's algorithm, as http.createServer does by default: an
+  // answer goes out as soon as it is written, never held back for the client's delayed ACK.
   let server: net.Server;
   let h1Server: http.Server | undefined;
   if (options.tls) {
@@ -123,6 +125,7 @@ export function createListener(options: ListenerOptions): Listener {
       allowHTTP1: true,
       ALPNProtocols: ["h2", "http/1.1"],
       handshakeTimeout: prefaceTimeoutMs,
+      noDelay: true,
     });
     // The HTTP/1.1 side of a secure HTTP/2 server reads these as properties;
     // keepAliveTimeout is otherwise undefined there, so idle TLS keep-alives would never time out.
@@ -143,7 +146,7 @@ export function createListener(options: ListenerOptions): Listener {
     const h2 = http2.createServer(http2Options, onRequest);
     h2.on("session", onSession);
     h1Server = h1;
-    server = net.createServer((socket) => {
+    server = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
       const abandon = sniffPreface(socket, prefaceTimeoutMs, (protocol) => {
         sniffing.delete(socket);

@@ -31,6 +31,20 @@ function slowHandler() {
 
 const start = useListeners();
 
+/**
+ * noDelayOf reads whether Node set TCP_NODELAY on a server socket: Node keeps that choice
+ * under an internal symbol (http.createServer sets it by default; a server fed by
+ * emit("connection") must set it itself). An HTTP/2 request's socket is a proxy that reads
+ * through to the session's socket; a TLS socket's `_parent` is the TCP socket it wraps.
+ */
+const kSetNoDelay = Object.getOwnPropertySymbols(new net.Socket()).find(
+  (s) => s.description === "kSetNoDelay",
+);
+function noDelayOf(socket: unknown): unknown {
+  if (kSetNoDelay === undefined) throw new Error("this Node keeps no kSetNoDelay on its sockets");
+  return (socket as Record<symbol, unknown>)[kSetNoDelay];
+}
+
 function h1Request(options: http.RequestOptions & { body?: Buffer }): Promise<{
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -126,6 +140,17 @@ describe("cleartext: HTTP/1.1 and h2c on one port", () => {
     const echoed = JSON.parse(res.body) as Echoed;
     expect(echoed).toMatchObject({ httpVersion: "2.0", method: "POST", url: "/x" });
     expect(echoed.sha256).toBe(sha256(bigBody));
+  });
+
+  it("disables Nagle's algorithm on every accepted connection, HTTP/1.1 and h2c", async () => {
+    const seen: unknown[] = [];
+    const { port } = await start((req, res) => {
+      seen.push(noDelayOf(req.socket));
+      echo(req, res);
+    });
+    await h1Request({ port, host: "127.0.0.1", path: "/", method: "GET" });
+    await withSession(`http://127.0.0.1:${port}`, {}, (s) => h2Request(s, "/", Buffer.from("x")));
+    expect(seen).toEqual([true, true]);
   });
 
   it("recognises an h2 preface that arrives in several TCP writes", async () => {
@@ -310,6 +335,30 @@ describe("TLS with ALPN", () => {
     });
     // node's https client offers no ALPN at all, which allowHTTP1 serves as HTTP/1.1.
     expect(JSON.parse(h1)).toMatchObject({ httpVersion: "1.1", url: "/h1" });
+  });
+
+  it("disables Nagle's algorithm on TLS connections too", async () => {
+    const seen: unknown[] = [];
+    const { port } = await start(
+      (req, res) => {
+        seen.push(noDelayOf((req.socket as net.Socket & { _parent?: net.Socket })._parent));
+        res.end("ok");
+      },
+      { tls: { cert, key } },
+    );
+    await new Promise<void>((resolve, reject) => {
+      https
+        .request(
+          { host: "127.0.0.1", servername: "localhost", port, path: "/", ca: cert },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve());
+          },
+        )
+        .on("error", reject)
+        .end();
+    });
+    expect(seen).toEqual([true]);
   });
 
   it("applies the HTTP/1.1 slow-client and keep-alive limits over TLS too", async () => {
