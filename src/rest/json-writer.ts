@@ -8,6 +8,8 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import { ScalarType, toJson } from "@bufbuild/protobuf";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampJson } from "./timestamp-json.js";
 
 /**
  * writeRestJson serializes a response message the way the documented REST API
@@ -142,6 +144,9 @@ export function compileRestJsonWriter(schema: DescMessage): RestJsonWriter {
 type ValueWriter = (value: unknown) => string;
 
 function compileMessage(desc: DescMessage): RestJsonWriter {
+  if (desc.typeName === "google.protobuf.Timestamp") {
+    return (message) => timestampJson(message as Timestamp);
+  }
   if (desc.typeName.startsWith("google.protobuf.")) {
     return (message) => JSON.stringify(toJson(desc, message));
   }
