@@ -19,7 +19,7 @@ import { formatMicro, runMicro } from "./micro/run-micro.js";
 import { readRssBytes } from "./proc-stats.js";
 import { measureProcessTree, type ProcessTreeFacts } from "./process-tree.js";
 import { runScenario, type ScenarioResult } from "./run-scenario.js";
-import { type ScenarioDef, type ServerName, scenarios } from "./scenarios.js";
+import { BASELINE_WORK_US, type ScenarioDef, type ServerName, scenarios } from "./scenarios.js";
 import { type SeededDataDir, seedKeys } from "./seed-keys.js";
 import { type ServerProcess, startServerProcess } from "./server-process.js";
 import { type CpuProfile, summarizeCpuProfile } from "./summarize-cpu-profile.js";
@@ -29,11 +29,13 @@ const resultsDir = join(root, "bench/results");
 const credentials = { accessKeyId: "bench-admin", secretAccessKey: "bench-secret-0123456789" };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const baselineScripts: Record<Exclude<ServerName, "gateway" | "gateway-large">, string> = {
-  "bare-http": "bench/baselines/bare-http-server.ts",
-  "bare-http2": "bench/baselines/bare-http2-server.ts",
-  "grpc-js": "bench/baselines/grpc-js-noop-server.ts",
-  "connect-noop": "bench/baselines/connect-noop-server.ts",
+/** Each baseline's script and its arguments. */
+const baselineScripts: Record<Exclude<ServerName, "gateway" | "gateway-large">, string[]> = {
+  "bare-http": ["bench/baselines/bare-http-server.ts"],
+  "bare-http-work": ["bench/baselines/bare-http-server.ts", "--work-us", `${BASELINE_WORK_US}`],
+  "bare-http2": ["bench/baselines/bare-http2-server.ts"],
+  "grpc-js": ["bench/baselines/grpc-js-noop-server.ts"],
+  "connect-noop": ["bench/baselines/connect-noop-server.ts"],
 };
 
 function serverEnv(): NodeJS.ProcessEnv {
@@ -68,7 +70,7 @@ function startServer(
         "--data-dir",
         (ctx.seeded[name] as SeededDataDir).dataDir,
       ]
-    : [...extraNodeArgs, "--import", "tsx", baselineScripts[name]];
+    : [...extraNodeArgs, "--import", "tsx", ...baselineScripts[name]];
   return startServerProcess({
     name,
     nodeArgs,
@@ -153,7 +155,7 @@ async function loadScenarios(ctx: RunContext, selected: readonly ScenarioDef[]):
         name,
         label: isGateway
           ? ctx.gateway.label
-          : `node --import tsx ${baselineScripts[name as keyof typeof baselineScripts]}`,
+          : `node --import tsx ${baselineScripts[name as keyof typeof baselineScripts].join(" ")}`,
         startupMs: server.startupMs,
         rssIdleBytes: readRssBytes(server.pid),
         ...(isGateway ? { keyCount: ctx.seeded[name as "gateway"]?.keyCount ?? 0 } : {}),

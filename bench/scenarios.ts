@@ -18,6 +18,7 @@ import type { HttpRequestSpec } from "./wrk-script.js";
 /** ServerName names each server process of a run. */
 export type ServerName =
   | "bare-http"
+  | "bare-http-work"
   | "gateway"
   | "bare-http2"
   | "grpc-js"
@@ -58,6 +59,15 @@ const LIST_PAGE = 100;
 
 /** BASELINE_HTTP names the bare node:http baseline, the REST scenarios' denominator. */
 export const BASELINE_HTTP = "baseline node:http, fixed JSON";
+
+/** BASELINE_WORK_US is the CPU the working node:http baseline spends on each request. */
+export const BASELINE_WORK_US = 100;
+
+/**
+ * BASELINE_HTTP_WORK names node:http spending BASELINE_WORK_US of CPU per request, about
+ * a gateway call's cost: its p99/p50 is the tail any Node server that busy shows here.
+ */
+export const BASELINE_HTTP_WORK = `baseline node:http, ${BASELINE_WORK_US} µs of CPU work per request`;
 /** BASELINE_HTTP2 names the bare node:http2 baseline, the ceiling for gRPC on Node. */
 export const BASELINE_HTTP2 = "baseline node:http2, fixed gRPC";
 /** BASELINE_GRPC_JS names the no-op grpc-js baseline, the gRPC scenario's denominator. */
@@ -155,6 +165,12 @@ export const scenarios: readonly ScenarioDef[] = [
   {
     name: BASELINE_HTTP,
     server: "bare-http",
+    tool: "wrk",
+    prepare: prepareRestGenerate,
+  },
+  {
+    name: BASELINE_HTTP_WORK,
+    server: "bare-http-work",
     tool: "wrk",
     prepare: prepareRestGenerate,
   },

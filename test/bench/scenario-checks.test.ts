@@ -16,11 +16,12 @@ const root = new URL("../..", import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), "kgw-bench-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const scripts: Partial<Record<ServerName, string>> = {
-  "bare-http": "bench/baselines/bare-http-server.ts",
-  "bare-http2": "bench/baselines/bare-http2-server.ts",
-  "grpc-js": "bench/baselines/grpc-js-noop-server.ts",
-  "connect-noop": "bench/baselines/connect-noop-server.ts",
+const scripts: Partial<Record<ServerName, string[]>> = {
+  "bare-http": ["bench/baselines/bare-http-server.ts"],
+  "bare-http-work": ["bench/baselines/bare-http-server.ts", "--work-us", "100"],
+  "bare-http2": ["bench/baselines/bare-http2-server.ts"],
+  "grpc-js": ["bench/baselines/grpc-js-noop-server.ts"],
+  "connect-noop": ["bench/baselines/connect-noop-server.ts"],
 };
 
 async function start(name: ServerName, dataDir?: string): Promise<ServerProcess> {
@@ -30,7 +31,7 @@ async function start(name: ServerName, dataDir?: string): Promise<ServerProcess>
     nodeArgs:
       script === undefined
         ? ["--import", "tsx", "src/cli.ts", ...gatewayArgs(dataDir as string)]
-        : ["--import", "tsx", script],
+        : ["--import", "tsx", ...script],
     cwd: root,
     env: gatewayEnv(),
     // Unpinned: the checks need right answers, not figures (and npm test needs no taskset).
@@ -84,7 +85,13 @@ describe("scenario checks against real servers", () => {
     }
   }, 120_000);
 
-  for (const name of ["bare-http", "bare-http2", "grpc-js", "connect-noop"] as const) {
+  for (const name of [
+    "bare-http",
+    "bare-http-work",
+    "bare-http2",
+    "grpc-js",
+    "connect-noop",
+  ] as const) {
     it(`the ${name} baseline answers its scenarios' requests with the gateway's shapes`, async () => {
       const server = await start(name);
       try {

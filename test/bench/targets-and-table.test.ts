@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { evaluateTargets, type ServerFacts, type Verdict } from "../../bench/evaluate-targets.js";
 import { formatResultsTable, formatTable, formatVerdicts } from "../../bench/format-table.js";
 import type { ScenarioResult, TimedRun } from "../../bench/run-scenario.js";
-import { BASELINE_CONNECT_GRPC, BASELINE_GRPC_JS, BASELINE_HTTP } from "../../bench/scenarios.js";
+import {
+  BASELINE_CONNECT_GRPC,
+  BASELINE_GRPC_JS,
+  BASELINE_HTTP,
+  BASELINE_HTTP_WORK,
+} from "../../bench/scenarios.js";
 
 const MB = 1024 * 1024;
 
@@ -109,6 +114,21 @@ describe("evaluateTargets", () => {
       measured: "p99/p50 = 3.5",
     });
     expect(verdicts.some((v) => v.target.startsWith(BASELINE_HTTP))).toBe(false);
+  });
+
+  it("names node:http's own tail at a gateway call's cost beside each p99 verdict, when it ran", () => {
+    const withWorking = evaluateTargets({
+      scenarios: [
+        ...scenarios,
+        scenario(BASELINE_HTTP_WORK, "bare-http-work", run(8_000, 1000, 4200)),
+      ],
+      servers,
+    });
+    expect(verdict(withWorking, "REST describe: p99")).toMatchObject({
+      met: false,
+      measured: "p99/p50 = 3.5 (node:http doing 100 µs of work: 4.2)",
+    });
+    expect(withWorking.some((v) => v.target.startsWith(BASELINE_HTTP_WORK))).toBe(false);
   });
 
   it("checks RSS idle and the peak under load, the process tree, the list page and start-up", () => {
