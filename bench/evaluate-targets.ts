@@ -1,4 +1,4 @@
-import type { ScenarioResult } from "./run-scenario.js";
+import type { ScenarioResult, TimedRun } from "./run-scenario.js";
 import {
   BASELINE_CONNECT_GRPC,
   BASELINE_GRPC_JS,
@@ -107,16 +107,15 @@ export function evaluateTargets(inputs: TargetInputs): Verdict[] {
   );
   // What node:http's own tail is when each request costs about a gateway call, in the same run.
   const working = scenarios.find((s) => s.name === BASELINE_HTTP_WORK)?.median ?? null;
-  const reference =
-    working === null
-      ? ""
-      : ` (node:http doing ${BASELINE_WORK_US} µs of work: ${tailRatio(working).toFixed(1)})`;
   for (const s of scenarios) {
     if (!s.server.startsWith("gateway")) continue;
     const m = s.median;
     verdicts.push({
       target: `${s.name}: p99 ≤ 3 × p50`,
-      measured: m === null ? "not measured" : `p99/p50 = ${tailRatio(m).toFixed(1)}${reference}`,
+      measured:
+        m === null
+          ? "not measured"
+          : `p99/p50 = ${tailRatio(m).toFixed(1)}${tailReference(m, working)}`,
       met: m === null ? null : m.p99Us <= 3 * m.p50Us,
       scenario: s.name,
     });
@@ -187,4 +186,18 @@ export function evaluateTargets(inputs: TargetInputs): Verdict[] {
 /** tailRatio is a run's p99 over its p50. */
 function tailRatio(run: { p50Us: number; p99Us: number }): number {
   return run.p99Us / Math.max(1, run.p50Us);
+}
+
+/**
+ * tailReference names the working node:http baseline's p99/p50 beside a scenario's, when
+ * the two cost about the same CPU per request (within a factor of 2): a list page costing
+ * ten times more has no reference in this run.
+ */
+function tailReference(run: TimedRun, working: TimedRun | null): string {
+  if (working === null || run.cpuUsPerRequest === null || working.cpuUsPerRequest === null) {
+    return "";
+  }
+  const cost = run.cpuUsPerRequest / working.cpuUsPerRequest;
+  if (cost < 0.5 || cost > 2) return "";
+  return ` (node:http doing ${BASELINE_WORK_US} µs of work: ${tailRatio(working).toFixed(1)})`;
 }
