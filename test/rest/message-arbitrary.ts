@@ -124,4 +124,3 @@ export function messageArbitrary(desc: DescMessage, depth = 0): fc.Arbitrary<unk
   }
   return fc.record(parts, { requiredKeys: [] });
 }
-
