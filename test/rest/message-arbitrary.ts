@@ -59,6 +59,8 @@ function valueArbitrary(field: DescField, depth: number): fc.Arbitrary<unknown> 
         fc.constant(99),
       );
     }
+    // Deep enough: a recursive message must not build arbitraries forever.
+    if (depth > 3) return fc.constant({});
     return messageArbitrary(field.message as DescMessage, depth + 1);
   };
   switch (field.fieldKind) {
