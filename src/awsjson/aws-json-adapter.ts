@@ -53,11 +53,14 @@ const OPERATION_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
  * application/x-amz-json-1.1`, `X-Amz-Target: <Service>.<Operation>`) from a service
  * descriptor: the operation is the method of that name, so there is no table of
  * operations to keep in step with the proto. The body is the input message's protobuf
- * JSON with AWS's member names (`json_name`): one `fromJson`, unknown members ignored
- * as AWS services do, after the checks the REST decoder also makes (nesting depth, a
- * `__proto__` map key, integers as plain decimals). Errors never echo a value.
+ * JSON with AWS's member names (`json_name`), unknown members ignored as AWS services do,
+ * after the checks the REST decoder also makes (nesting depth, a `__proto__` map key,
+ * integers as plain decimals): read by a reader compiled once per operation from the
+ * descriptor, which leaves every other shape, and every error, to `fromJson`. Errors
+ * never echo a value.
  *
  * Answers: 200 with the output message's JSON (AWS's names; unset members left out),
+ * written by a writer compiled from the descriptor that gives `toJson`'s exact text,
  * or an error as awsJsonError builds it. An unknown operation is
  * UnsupportedOperationException naming it; a wrong media type or missing target is
  * ValidationException; unreadable JSON is SerializationException.

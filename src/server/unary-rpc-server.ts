@@ -102,7 +102,9 @@ interface Method {
  * header conversions and the request URL. A unary call has one whole message in and
  * one out; this path decodes it once (the edge's screening already parsed it), calls
  * the handler with a context that builds those parts only if read, and writes the
- * answer with one writeHead and one end.
+ * answer with one writeHead and one end. JSON is read and written by codecs compiled
+ * from the descriptors at start-up (rpcJsonReaderOf, compileProtoJsonWriter), which
+ * leave what they do not compile, and every error, to protobuf-es and connect.
  *
  * Every answer is byte-for-byte the one connect gives (the conformance test sends the
  * same calls to both): status, headers, trailers, error JSON, gRPC status and message,

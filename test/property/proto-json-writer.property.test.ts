@@ -266,7 +266,7 @@ describe("compileProtoJsonWriter agrees with toJson + JSON.stringify", () => {
             answered++;
             expect(expected).toEqual({ text: fast });
           }),
-          fuzzSettings(400),
+          fuzzSettings(200),
         );
         // Not vacuous: both the fast path and the fallback are exercised.
         expect(answered).toBeGreaterThan(20);
@@ -341,7 +341,7 @@ describe("compileProtoJsonWriter on hostile messages", () => {
               }
             },
           ),
-          fuzzSettings(300),
+          fuzzSettings(150),
         );
         expect(refused).toBeGreaterThan(0);
       },
