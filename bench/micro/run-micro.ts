@@ -6,6 +6,7 @@ import { envelopeMicro } from "./envelope-micro.js";
 import { loggerMicro } from "./logger-micro.js";
 import type { MicroBench } from "./micro-bench.js";
 import { restMicro } from "./rest-micro.js";
+import { rpcJsonMicro } from "./rpc-json-micro.js";
 import { sigv4Micro } from "./sigv4-micro.js";
 
 /** MicroResult is one micro-benchmark's mean cost and its verdict. */
@@ -94,7 +95,15 @@ async function timeOne(b: MicroBench, timeMs: number): Promise<MicroResult> {
  * verdict against the issue's target.
  */
 export async function runMicro(timeMs: number): Promise<MicroResult[]> {
-  const groups = [sigv4Micro, authorizeMicro, envelopeMicro, engineMicro, restMicro, loggerMicro];
+  const groups = [
+    sigv4Micro,
+    authorizeMicro,
+    envelopeMicro,
+    engineMicro,
+    restMicro,
+    rpcJsonMicro,
+    loggerMicro,
+  ];
   const results: MicroResult[] = [];
   for (const group of groups) {
     let benches: MicroBench[];

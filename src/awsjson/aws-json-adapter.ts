@@ -3,9 +3,11 @@ import { create, fromJson, isMessage, toJson } from "@bufbuild/protobuf";
 import type { ContextValues, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { checkRequestJson } from "../rest/check-request-json.js";
+import { type CompiledJsonReader, compileRestJsonReader } from "../rest/compiled-json-reader.js";
 import { describeJsonError } from "../rest/describe-json-error.js";
 import type { RestRequest, RestResponse } from "../rest/index.js";
 import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
+import { compileProtoJsonWriter, type ProtoJsonWriter } from "../rest/json-writer.js";
 import { clientGoneFromSignal, createLazyHandlerContext } from "../rest/lazy-handler-context.js";
 import { awsExceptionHeader, awsJsonError, awsJsonErrorOf } from "./aws-json-error.js";
 
@@ -51,11 +53,14 @@ const OPERATION_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
  * application/x-amz-json-1.1`, `X-Amz-Target: <Service>.<Operation>`) from a service
  * descriptor: the operation is the method of that name, so there is no table of
  * operations to keep in step with the proto. The body is the input message's protobuf
- * JSON with AWS's member names (`json_name`): one `fromJson`, unknown members ignored
- * as AWS services do, after the checks the REST decoder also makes (nesting depth, a
- * `__proto__` map key, integers as plain decimals). Errors never echo a value.
+ * JSON with AWS's member names (`json_name`), unknown members ignored as AWS services do,
+ * after the checks the REST decoder also makes (nesting depth, a `__proto__` map key,
+ * integers as plain decimals): read by a reader compiled once per operation from the
+ * descriptor, which leaves every other shape, and every error, to `fromJson`. Errors
+ * never echo a value.
  *
  * Answers: 200 with the output message's JSON (AWS's names; unset members left out),
+ * written by a writer compiled from the descriptor that gives `toJson`'s exact text,
  * or an error as awsJsonError builds it. An unknown operation is
  * UnsupportedOperationException naming it; a wrong media type or missing target is
  * ValidationException; unreadable JSON is SerializationException.
@@ -66,13 +71,28 @@ export function createAwsJsonAdapter<S extends DescService>(
   const { service } = options;
   const prefix = `${service.name}.`;
   const methods = new Map(service.methods.map((m) => [m.name, m]));
+  // Each operation's JSON codecs, compiled once from the descriptors.
+  const codecs = new Map<DescMethod, Codecs>(
+    service.methods.map((m) => [
+      m,
+      {
+        read: compileRestJsonReader(m.input, { ignoreUnknownFields: true }),
+        write: compileProtoJsonWriter(m.output),
+      },
+    ]),
+  );
   const rpcNames = new Map(service.methods.map((m) => [m, `${service.typeName}/${m.name}`]));
   const implementation = options.implementation as unknown as Record<
     string,
     (request: Message, context: HandlerContext) => unknown
   >;
 
-  async function call(req: RestRequest, method: DescMethod, input: Message): Promise<RestResponse> {
+  async function call(
+    req: RestRequest,
+    method: DescMethod,
+    codec: Codecs,
+    input: Message,
+  ): Promise<RestResponse> {
     const { context, end } = createLazyHandlerContext({
       method,
       protocolName: "aws-json",
@@ -94,7 +114,8 @@ export function createAwsJsonAdapter<S extends DescService>(
       return {
         status: 200,
         headers: { "content-type": AWS_JSON_CONTENT_TYPE, "cache-control": "no-store" },
-        body: JSON.stringify(toJson(method.output, output)),
+        // The compiled writer's text, or (for what it leaves) the reflective path's text or error.
+        body: codec.write(output) ?? JSON.stringify(toJson(method.output, output)),
       };
     } catch (e) {
       try {
@@ -128,7 +149,8 @@ export function createAwsJsonAdapter<S extends DescService>(
       let answer: RestResponse;
       try {
         await options.beforeDecode?.(method, request.contextValues);
-        answer = await call(request, method, decode(method, request.body));
+        const codec = codecs.get(method) as Codecs;
+        answer = await call(request, method, codec, decode(method, codec.read, request.body));
       } catch (e) {
         // Only beforeDecode and decode throw here: call() answers every error itself.
         answer = awsJsonErrorOf(toConnectError(e));
@@ -137,6 +159,12 @@ export function createAwsJsonAdapter<S extends DescService>(
       return answer;
     },
   };
+}
+
+/** Codecs are one operation's compiled JSON reader (input) and writer (output). */
+interface Codecs {
+  read: CompiledJsonReader;
+  write: ProtoJsonWriter;
 }
 
 /** isAwsJson tells whether a Content-Type is AWS JSON 1.1 (parameters such as charset allowed). */
@@ -148,7 +176,7 @@ function isAwsJson(contentType: string | undefined): boolean {
 }
 
 /** decode reads the body as the input message; an empty body is `{}`. */
-function decode(method: DescMethod, body: Uint8Array): Message {
+function decode(method: DescMethod, read: CompiledJsonReader, body: Uint8Array): Message {
   let text: string;
   try {
     text = utf8.decode(body);
@@ -169,6 +197,10 @@ function decode(method: DescMethod, body: Uint8Array): Message {
     throw serialization("the request body must be a JSON object");
   }
   checkRequestJson(method.input, json);
+  // What the compiled reader leaves (undefined) goes through fromJson, whose answer and
+  // error stay the same.
+  const fast = read(json);
+  if (fast !== undefined) return fast;
   try {
     return fromJson(method.input, json, { ignoreUnknownFields: true });
   } catch (e) {

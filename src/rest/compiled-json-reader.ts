@@ -29,6 +29,17 @@ interface FieldPlan {
   read: FieldReader;
   /** A map field: the reader gives its entries, copied into the message's own object. */
   map: boolean;
+  /** A repeated field: the reader gives its items, added to the message's own array. */
+  list: boolean;
+}
+
+/** CompiledJsonReaderOptions are the fromJson options the reader agrees with. */
+export interface CompiledJsonReaderOptions {
+  /**
+   * Skip keys that name no field, as fromJson's option of that name (connect's JSON and
+   * the AWS JSON API); without it an unknown key is left to fromJson, which refuses it.
+   */
+  ignoreUnknownFields?: boolean;
 }
 
 const INT32_MIN = -0x8000_0000;
@@ -40,24 +51,36 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 
 /**
  * compileRestJsonReader compiles, once per message type, a reader for the JSON shapes
- * REST clients send on the hot path: strings, booleans, 32-bit integers given as JSON
- * numbers, enums by name, standard padded base64 bytes and `map<string, string>`. It is a
- * fast path in front of `fromJson`, never a second definition of protobuf JSON: for any
- * key or value outside those shapes (an unknown or repeated key, null, a nested message, a
- * list, a 64-bit integer, a float, an integer as a string, URL-safe or unpadded base64,
- * a string with a surrogate code unit, …) it returns undefined and the caller runs
+ * clients send on the hot path: strings, booleans, 32-bit integers given as JSON
+ * numbers, enums by name, standard padded base64 bytes, `repeated string` and
+ * `map<string, string>`. REST calls it as is (fromJson's default: unknown keys refused);
+ * connect's JSON and the AWS JSON API with `ignoreUnknownFields`, as they call fromJson.
+ * It is a fast path in front of `fromJson`, never a second definition of protobuf JSON:
+ * for any key or value outside those shapes (an unknown key unless ignored, a repeated
+ * key, null, a nested message, a list of anything but strings, a 64-bit integer, a float,
+ * an integer as a string, URL-safe or unpadded base64, a string with a surrogate code
+ * unit, …) it returns undefined and the caller runs
  * `fromJson`, whose answer — message or error message — is therefore unchanged. Where it
  * does answer, the message is the one `fromJson` gives (checked by a property test over
  * every request type of the service). Well-known types are always left to fromJson.
  */
-export function compileRestJsonReader(desc: DescMessage): CompiledJsonReader {
+export function compileRestJsonReader(
+  desc: DescMessage,
+  options: CompiledJsonReaderOptions = {},
+): CompiledJsonReader {
   if (desc.typeName.startsWith("google.protobuf.")) return () => undefined;
+  const ignoreUnknownFields = options.ignoreUnknownFields === true;
   const plans = new Map<string, FieldPlan>();
   for (const field of desc.fields) {
     // A field the fast path does not read still claims its names, in fromJson's order
     // (a later field's name wins), so a key always means the field fromJson would read.
     const read = fieldReader(field) ?? bail;
-    const plan: FieldPlan = { field, read, map: field.fieldKind === "map" };
+    const plan: FieldPlan = {
+      field,
+      read,
+      map: field.fieldKind === "map",
+      list: field.fieldKind === "list",
+    };
     plans.set(field.name, plan);
     plans.set(field.jsonName, plan);
   }
@@ -68,7 +91,12 @@ export function compileRestJsonReader(desc: DescMessage): CompiledJsonReader {
     for (const key in json) {
       if (!Object.hasOwn(json, key)) continue;
       const plan = plans.get(key);
-      if (plan === undefined) return undefined;
+      if (plan === undefined) {
+        // fromJson skips an unknown key when told to (only `[…]` extension keys differ, and
+        // they need a registry, which these callers never give it).
+        if (ignoreUnknownFields) continue;
+        return undefined;
+      }
       if (seen.includes(plan.field)) return undefined;
       const value = plan.read(json[key] as JsonValue);
       if (value === BAIL) return undefined;
@@ -76,6 +104,10 @@ export function compileRestJsonReader(desc: DescMessage): CompiledJsonReader {
       if (plan.map) {
         const entries = message[plan.field.localName] as Record<string, unknown>;
         for (const [k, v] of value as Array<[string, string]>) entries[k] = v;
+      } else if (plan.list) {
+        // One push per item: a spread of a long list would overflow the stack.
+        const items = message[plan.field.localName] as unknown[];
+        for (const item of value as unknown[]) items.push(item);
       } else {
         message[plan.field.localName] = value;
       }
@@ -95,6 +127,10 @@ function fieldReader(field: DescField): FieldReader | undefined {
       const numbers = new Map(field.enum.values.map((v) => [v.name, v.number]));
       return (value) => (typeof value === "string" ? (numbers.get(value) ?? BAIL) : BAIL);
     }
+    case "list":
+      return field.listKind === "scalar" && field.scalar === ScalarType.STRING
+        ? readStringList
+        : undefined;
     case "map":
       return field.mapKey === ScalarType.STRING &&
         field.mapKind === "scalar" &&
@@ -155,4 +191,13 @@ function readStringMap(value: JsonValue): unknown {
     entries.push([key, item]);
   }
   return entries;
+}
+
+/** readStringList reads a JSON array of strings as `repeated string` items. */
+function readStringList(value: JsonValue): unknown {
+  if (!Array.isArray(value)) return BAIL;
+  for (const item of value) {
+    if (typeof item !== "string" || SURROGATE.test(item)) return BAIL;
+  }
+  return value;
 }

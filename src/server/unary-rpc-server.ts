@@ -29,11 +29,13 @@ import {
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { compileProtoJsonWriter, type ProtoJsonWriter } from "../rest/json-writer.js";
 import { createLazyHandlerContext } from "../rest/lazy-handler-context.js";
 import {
   encodingHeaders,
   type RpcFraming,
   rpcFramingOf,
+  rpcJsonReaderOf,
   screenRpcBody,
 } from "./screen-rpc-request.js";
 
@@ -82,6 +84,8 @@ const compressMinBytes = 1024;
 interface Method {
   spec: MethodImplSpec & { kind: "unary" };
   serialization: Lookup;
+  /** The output's compiled JSON writer, in front of connect's reflective JSON serializer. */
+  writeJson: ProtoJsonWriter;
 }
 
 /**
@@ -98,7 +102,9 @@ interface Method {
  * header conversions and the request URL. A unary call has one whole message in and
  * one out; this path decodes it once (the edge's screening already parsed it), calls
  * the handler with a context that builds those parts only if read, and writes the
- * answer with one writeHead and one end.
+ * answer with one writeHead and one end. JSON is read and written by codecs compiled
+ * from the descriptors at start-up (rpcJsonReaderOf, compileProtoJsonWriter), which
+ * leave what they do not compile, and every error, to protobuf-es and connect.
  *
  * Every answer is byte-for-byte the one connect gives (the conformance test sends the
  * same calls to both): status, headers, trailers, error JSON, gRPC status and message,
@@ -118,7 +124,11 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
           readMaxBytes: options.readMaxBytes,
           writeMaxBytes: 0xffffffff,
         }),
+        // connect's JSON write options are toJson's defaults (getJsonOptions only adds
+        // ignoreUnknownFields, a read option).
+        writeJson: compileProtoJsonWriter(method.method.output),
       });
+      rpcJsonReaderOf(method.method.input);
     }
   }
   const jsonOptions = getJsonOptions(undefined);
@@ -132,7 +142,7 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
   };
 
   async function serve(
-    { spec, serialization }: Method,
+    { spec, serialization, writeJson }: Method,
     framing: RpcFraming,
     json: boolean,
     call: UnaryRpcCall,
@@ -188,7 +198,13 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
       if (timeout.error !== undefined) throw timeout.error;
       if ("error" in screened) throw screened.error;
       const result = await spec.impl(screened.parsed, ctx.context);
-      output = serialization.getO(!json).serialize(create(spec.method.output, result));
+      const message = create(spec.method.output, result);
+      // The compiled writer gives connect's JSON text or leaves the message (and any
+      // error, which must be connect's) to connect's serializer. writeMaxBytes, 4 GiB,
+      // is beyond any string the writer can build.
+      const text = json ? writeJson(message) : undefined;
+      output =
+        text === undefined ? serialization.getO(!json).serialize(message) : Buffer.from(text);
     } catch (e) {
       error =
         e instanceof ConnectError
