@@ -81,16 +81,16 @@ export function canonicalQuery(
 
 /**
  * collapse trims a header value and folds runs of spaces and tabs into one space. Most
- * values have nothing to fold, which one scan tells without building a new string.
+ * values have nothing to fold, which includes() (a native search, several times faster
+ * than a loop over the characters here) tells without building a new string.
  */
 function collapse(value: string): string {
-  let clean =
+  const clean =
     value.length === 0 ||
-    (value.charCodeAt(0) !== 0x20 && value.charCodeAt(value.length - 1) !== 0x20);
-  for (let i = 0; clean && i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x09 || (c === 0x20 && value.charCodeAt(i + 1) === 0x20)) clean = false;
-  }
+    (value.charCodeAt(0) !== 0x20 &&
+      value.charCodeAt(value.length - 1) !== 0x20 &&
+      !value.includes("\t") &&
+      !value.includes("  "));
   return clean ? value : value.replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
 }
 
