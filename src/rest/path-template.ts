@@ -63,26 +63,44 @@ export function parsePathTemplate(template: string): PathTemplate {
  * malformed escape in a variable is a client error rather than a mismatch.
  */
 export function matchPathTemplate(template: PathTemplate, rawPath: string): string[][] | undefined {
-  if (!rawPath.startsWith("/")) {
-    return undefined;
-  }
-  const parts = rawPath.slice(1).split("/");
+  const parts = splitPath(rawPath);
+  return parts === undefined ? undefined : matchPathSegments(template, parts);
+}
+
+/**
+ * splitPath splits a raw request path into its `/`-separated segments (the
+ * leading `/` dropped), or returns undefined when it does not start with `/`.
+ * A matcher trying several templates splits the path once.
+ */
+export function splitPath(rawPath: string): readonly string[] | undefined {
+  return rawPath.charCodeAt(0) === 0x2f ? rawPath.slice(1).split("/") : undefined;
+}
+
+/**
+ * matchPathSegments is matchPathTemplate on a path already split by splitPath;
+ * it never modifies `parts`.
+ */
+export function matchPathSegments(
+  template: PathTemplate,
+  parts: readonly string[],
+): string[][] | undefined {
+  let segmentsOf = parts;
   if (template.verb !== undefined) {
     const last = parts[parts.length - 1] ?? "";
     const colon = last.lastIndexOf(":");
     if (colon < 0 || canonicalizePathSegment(last.slice(colon + 1)) !== template.verb) {
       return undefined;
     }
-    parts[parts.length - 1] = last.slice(0, colon);
+    segmentsOf = [...parts.slice(0, -1), last.slice(0, colon)];
   }
   const segments = template.segments;
   const endsWithDoubleWildcard = segments[segments.length - 1]?.kind === "double-wildcard";
   if (endsWithDoubleWildcard) {
     // `**` matches zero or more segments.
-    if (parts.length < segments.length - 1) {
+    if (segmentsOf.length < segments.length - 1) {
       return undefined;
     }
-  } else if (parts.length !== segments.length) {
+  } else if (segmentsOf.length !== segments.length) {
     return undefined;
   }
   for (let i = 0; i < segments.length; i++) {
@@ -92,12 +110,18 @@ export function matchPathTemplate(template: PathTemplate, rawPath: string): stri
     }
     // A raw segment equal to the (canonical) literal is canonical already:
     // only a differing one needs canonicalizing, which is the costly part.
-    const part = parts[i] ?? "";
+    const part = segmentsOf[i] ?? "";
     if (part !== segment.value && canonicalizePathSegment(part) !== segment.value) {
       return undefined;
     }
   }
-  return template.variables.map((v) => parts.slice(v.start, v.end));
+  const variables = template.variables;
+  const captures: string[][] = [];
+  for (let i = 0; i < variables.length; i++) {
+    const v = variables[i] as TemplateVariable;
+    captures.push(segmentsOf.slice(v.start, v.end));
+  }
+  return captures;
 }
 
 const identStart = /[A-Za-z_]/;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { matchPathTemplate, parsePathTemplate } from "../../src/rest/path-template.js";
+import {
+  matchPathSegments,
+  matchPathTemplate,
+  parsePathTemplate,
+  splitPath,
+} from "../../src/rest/path-template.js";
 
 describe("parsePathTemplate", () => {
   it("parses literals, variables, wildcards and a verb", () => {
@@ -88,5 +93,40 @@ describe("matchPathTemplate", () => {
     expect(matchPathTemplate(t, "/v1/op1:cancel")).toEqual([["op1"]]);
     expect(matchPathTemplate(t, "/v1/op1")).toBeUndefined();
     expect(matchPathTemplate(t, "/v1/op1:other")).toBeUndefined();
+  });
+});
+
+describe("splitPath and matchPathSegments", () => {
+  it("match as matchPathTemplate does, on a path split once for several templates", () => {
+    const templates = [
+      "/kms/keys/{key_id}",
+      "/kms/keys/{key_id}/rotations",
+      "/v1/{name=ops/*}:cancel",
+    ];
+    const paths = [
+      "/kms/keys/a",
+      "/kms/keys/a/rotations",
+      "/v1/ops/x:cancel",
+      "/v1/ops/x",
+      "kms/keys/a",
+    ];
+    for (const path of paths) {
+      const parts = splitPath(path);
+      for (const text of templates) {
+        const t = parsePathTemplate(text);
+        expect(parts === undefined ? undefined : matchPathSegments(t, parts)).toEqual(
+          matchPathTemplate(t, path),
+        );
+      }
+    }
+    expect(splitPath("kms/keys")).toBeUndefined();
+  });
+
+  it("leaves the split path unchanged when a :verb template strips the verb", () => {
+    const parts = splitPath("/v1/ops/x:cancel") ?? [];
+    expect(matchPathSegments(parsePathTemplate("/v1/{name=ops/*}:cancel"), parts)).toEqual([
+      ["ops", "x"],
+    ]);
+    expect(parts).toEqual(["v1", "ops", "x:cancel"]);
   });
 });
