@@ -112,13 +112,19 @@ export function canonicalHeaders(
   signedHeaders: readonly string[],
 ): string | undefined {
   let block = "";
-  for (const name of signedHeaders) {
+  for (let i = 0; i < signedHeaders.length; i++) {
+    const name = signedHeaders[i] as string;
     // The names come from the client and Node's HTTP/1 header object has Object.prototype:
     // a signed `constructor` or `__proto__` must read as absent, not as a prototype member.
-    const own = Object.hasOwn(headers, name) ? headers[name] : undefined;
+    // Header values are strings (or arrays of them) and Object.prototype holds neither, so
+    // only an array needs the own-property check.
+    let own = headers[name];
+    if (typeof own !== "string" && !(Array.isArray(own) && Object.hasOwn(headers, name))) {
+      own = undefined;
+    }
     const value = own ?? (name === "host" ? headers[":authority"] : undefined);
     if (value === undefined) return undefined;
-    block += `${name}:${canonicalHeaderValue(value)}\n`;
+    block += `${name}:${typeof value === "string" ? collapse(value) : canonicalHeaderValue(value)}\n`;
   }
   return block;
 }

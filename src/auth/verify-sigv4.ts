@@ -254,12 +254,13 @@ function signatureMatches(parts: SignedParts, payloadHash: string): boolean {
 
 /** matchesUri tries each query candidate with one URI, one constant-time comparison each. */
 function matchesUri(parts: SignedParts, uri: string, payloadHash: string): boolean {
-  const { auth } = parts;
-  for (const query of parts.queries) {
+  const auth = parts.auth;
+  const queries = parts.queries;
+  for (let i = 0; i < queries.length; i++) {
     const canonical = canonicalRequest({
       method: parts.method,
       uri,
-      query,
+      query: queries[i] as string,
       headers: parts.headers,
       signedHeaders: auth.signedHeaders,
       payloadHash,
