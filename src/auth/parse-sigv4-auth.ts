@@ -38,6 +38,8 @@ export interface SigV4Auth {
   service: string;
   /** `date/region/service/aws4_request`. */
   scope: string;
+  /** The scope's date (`YYYYMMDD`), which is X-Amz-Date's. */
+  date: string;
   /** The signed header list exactly as sent, and split. */
   signedHeaders: string;
   signedHeaderNames: readonly string[];
@@ -429,6 +431,7 @@ export function parseSigV4Auth(
     region: scope.region,
     service: scope.service,
     scope: scope.scope,
+    date: scope.date,
     signedHeaders,
     signedHeaderNames,
     signature: signatureBytes,

@@ -50,6 +50,8 @@ const MAX_QUERY_PAIRS = 1000;
 /** Signs for unknown access keys, so they cost the same work as a wrong secret. */
 const DUMMY_SECRET = "kms-gateway-unknown-access-key-dummy-secret";
 const sharedCache = createSigningKeyCache();
+/** The options of a call that gives none; never written to. */
+const NO_OPTIONS: VerifySigV4Options = Object.freeze({});
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 /** The query pairs of a request without a query; never written to. */
@@ -107,7 +109,7 @@ export type SigV4HeaderResult =
 export function verifySigV4(
   req: SigV4Request,
   store: CredentialStore,
-  options: VerifySigV4Options = {},
+  options: VerifySigV4Options = NO_OPTIONS,
 ): SigV4Result {
   const head = verifySigV4Headers(req, store, options);
   if (head.ok === false) return head;
@@ -150,7 +152,7 @@ export function checkBodySha256(
 export function verifySigV4Headers(
   req: SigV4HeadRequest,
   store: CredentialStore,
-  options: VerifySigV4Options = {},
+  options: VerifySigV4Options = NO_OPTIONS,
 ): SigV4HeaderResult {
   const pairs = req.rawQuery === "" ? NO_PAIRS : splitQuery(req.rawQuery);
   if (pairs.length > MAX_QUERY_PAIRS) return fail("too many query parameters");
@@ -197,7 +199,8 @@ export function verifySigV4Headers(
     auth,
     signer: (options.signingKeyCache ?? sharedCache).signer(
       credential?.secretKey ?? DUMMY_SECRET,
-      auth.amzDate.slice(0, 8), // the scope's date: parseSigV4Auth checked they are equal
+      // The scope's date, parseSigV4Auth's remembered string: X-Amz-Date starts with it.
+      auth.date,
       auth.region,
       auth.service,
     ),
