@@ -1,5 +1,5 @@
 import type { CompiledRoute } from "./compile-routes.js";
-import { matchPathSegments, splitPath, type TemplateSegment } from "./path-template.js";
+import { matchPathTemplate, type TemplateSegment } from "./path-template.js";
 import { canonicalizePathSegment } from "./percent-encoding.js";
 
 /**
@@ -64,11 +64,9 @@ export function createRouteMatcher(routes: readonly CompiledRoute[]): RouteMatch
       // The methods for a 405 are gathered only once no route matched, so a
       // found template costs no Set.
       let others: string[] | undefined;
-      // Split once for every template, not once per template tried.
-      const parts = ordered.length === 0 ? undefined : splitPath(rawPath);
-      for (let i = 0; parts !== undefined && i < ordered.length; i++) {
+      for (let i = 0; i < ordered.length; i++) {
         const candidate = ordered[i] as CompiledRoute;
-        const captures = matchPathSegments(candidate.template, parts);
+        const captures = matchPathTemplate(candidate.template, rawPath);
         if (captures === undefined) {
           continue;
         }
