@@ -33,6 +33,7 @@ const scratch = Buffer.alloc(BLOCK + MAX_MESSAGE);
  */
 const views: Buffer[] = [];
 
+/** view returns the view of scratch's first `length` bytes. */
 function view(length: number): Buffer {
   let v = views[length];
   if (v === undefined) {
@@ -92,6 +93,8 @@ export function createHmacSha256(key: Uint8Array): HmacSha256 {
     innerPad[i] = (block[i] as number) ^ IPAD;
     outerPad[i] = (block[i] as number) ^ OPAD;
   }
+  // A long key's digest stands in for the key: wipe it once the pads hold it.
+  if (block !== key) block.fill(0);
   return {
     digestLatin1(message) {
       if (message.length > MAX_MESSAGE) {
