@@ -81,16 +81,16 @@ export function canonicalQuery(
 
 /**
  * collapse trims a header value and folds runs of spaces and tabs into one space. Most
- * values have nothing to fold, which one scan tells without building a new string.
+ * values have nothing to fold, which includes() (a native search, several times faster
+ * than a loop over the characters here) tells without building a new string.
  */
 function collapse(value: string): string {
-  let clean =
+  const clean =
     value.length === 0 ||
-    (value.charCodeAt(0) !== 0x20 && value.charCodeAt(value.length - 1) !== 0x20);
-  for (let i = 0; clean && i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x09 || (c === 0x20 && value.charCodeAt(i + 1) === 0x20)) clean = false;
-  }
+    (value.charCodeAt(0) !== 0x20 &&
+      value.charCodeAt(value.length - 1) !== 0x20 &&
+      !value.includes("\t") &&
+      !value.includes("  "));
   return clean ? value : value.replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
 }
 
@@ -112,13 +112,19 @@ export function canonicalHeaders(
   signedHeaders: readonly string[],
 ): string | undefined {
   let block = "";
-  for (const name of signedHeaders) {
+  for (let i = 0; i < signedHeaders.length; i++) {
+    const name = signedHeaders[i] as string;
     // The names come from the client and Node's HTTP/1 header object has Object.prototype:
     // a signed `constructor` or `__proto__` must read as absent, not as a prototype member.
-    const own = Object.hasOwn(headers, name) ? headers[name] : undefined;
+    // Header values are strings (or arrays of them) and Object.prototype holds neither, so
+    // only an array needs the own-property check.
+    let own = headers[name];
+    if (typeof own !== "string" && !(Array.isArray(own) && Object.hasOwn(headers, name))) {
+      own = undefined;
+    }
     const value = own ?? (name === "host" ? headers[":authority"] : undefined);
     if (value === undefined) return undefined;
-    block += `${name}:${canonicalHeaderValue(value)}\n`;
+    block += `${name}:${typeof value === "string" ? collapse(value) : canonicalHeaderValue(value)}\n`;
   }
   return block;
 }

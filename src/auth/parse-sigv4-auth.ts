@@ -38,6 +38,8 @@ export interface SigV4Auth {
   service: string;
   /** `date/region/service/aws4_request`. */
   scope: string;
+  /** The scope's date (`YYYYMMDD`), which is X-Amz-Date's. */
+  date: string;
   /** The signed header list exactly as sent, and split. */
   signedHeaders: string;
   signedHeaderNames: readonly string[];
@@ -180,13 +182,75 @@ interface AuthorizationFields {
   credential: string;
   signedHeaders: string;
   signature: string;
+  /** The signature's bytes when already decoded (a cache hit checks them), else undefined. */
+  signatureBytes?: Buffer | undefined;
 }
+
+/** SIGNATURE_HEX is the length of a signature in hex. */
+const SIGNATURE_HEX = 64;
+
+/**
+ * decodeSignature returns the 32 bytes of a signature of exactly 64 hex digits
+ * (either case), or undefined. One pass: Buffer.from stops at the first pair
+ * that is not hex, so a full 32 bytes means every digit was one.
+ */
+function decodeSignature(signature: string): Buffer | undefined {
+  if (signature.length !== SIGNATURE_HEX) return undefined;
+  const bytes = Buffer.from(signature, "hex");
+  return bytes.length === SIGNATURE_HEX / 2 ? bytes : undefined;
+}
+
+/**
+ * The last Authorization header that parsed and ended in its signature, less
+ * those 64 hex digits, with its two other fields. A client sends the same
+ * prefix request after request (only the signature changes; the date is its own
+ * header), so most requests find it here and skip the splitting. A hit is what
+ * parsing gives: the prefix ends in the last field's `Signature=`, and a tail of
+ * 64 hex digits holds no comma and no space, so the fields before it split
+ * exactly as before and the signature field's value is that tail.
+ */
+let lastPrefix = "";
+let lastPrefixFields: AuthorizationFields | undefined;
 
 /**
  * parseAuthorization splits `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`:
  * each of the three fields exactly once, in any order, and nothing else.
  */
 function parseAuthorization(value: string): AuthorizationFields | string {
+  const prefixLength = value.length - SIGNATURE_HEX;
+  if (
+    lastPrefixFields !== undefined &&
+    prefixLength === lastPrefix.length &&
+    // Not startsWith: V8 compares a slice with === several times faster.
+    value.slice(0, prefixLength) === lastPrefix
+  ) {
+    const signature = value.slice(prefixLength);
+    const signatureBytes = decodeSignature(signature);
+    if (signatureBytes !== undefined) {
+      return {
+        credential: lastPrefixFields.credential,
+        signedHeaders: lastPrefixFields.signedHeaders,
+        signature,
+        signatureBytes,
+      };
+    }
+  }
+  const fields = splitAuthorization(value);
+  if (
+    typeof fields !== "string" &&
+    fields.signature.length === SIGNATURE_HEX &&
+    // The last field is the signature itself (each name occurs once), not a
+    // value that merely ends like one.
+    value.slice(value.lastIndexOf(",") + 1).trimStart() === `Signature=${fields.signature}`
+  ) {
+    lastPrefix = value.slice(0, prefixLength);
+    lastPrefixFields = fields;
+  }
+  return fields;
+}
+
+/** splitAuthorization is parseAuthorization without the cache. */
+function splitAuthorization(value: string): AuthorizationFields | string {
   const space = value.indexOf(" ");
   const algorithm = space < 0 ? value : value.slice(0, space);
   if (algorithm !== ALGORITHM) return "unsupported signature algorithm";
@@ -301,15 +365,17 @@ export function parseSigV4Auth(
   const params = presignParams(query);
   if (params === undefined) return fail("malformed presigned URL");
   const presigned =
-    params.has("X-Amz-Algorithm") ||
-    params.has("X-Amz-Credential") ||
-    params.has("X-Amz-Signature");
+    params !== noParams &&
+    (params.has("X-Amz-Algorithm") ||
+      params.has("X-Amz-Credential") ||
+      params.has("X-Amz-Signature"));
   if (authorization !== undefined && presigned) return fail("multiple authentication methods");
   if (authorization === undefined && !presigned) return fail("authentication required");
 
   let credential: string | undefined;
   let signedHeaders: string | undefined;
   let signature: string | undefined;
+  let decoded: Buffer | undefined;
   let amzDate: string | undefined;
   let expiresSeconds: number | undefined;
   const malformed = presigned ? "malformed presigned URL" : "malformed authorization header";
@@ -338,6 +404,7 @@ export function parseSigV4Auth(
     credential = fields.credential;
     signedHeaders = fields.signedHeaders;
     signature = fields.signature;
+    decoded = fields.signatureBytes;
     const dateHeader = headers["x-amz-date"];
     amzDate = typeof dateHeader === "string" ? dateHeader : undefined;
   }
@@ -350,7 +417,8 @@ export function parseSigV4Auth(
   const signedHeaderNames = parseSignedHeaders(signedHeaders);
   if (signedHeaderNames === undefined) return fail(malformed);
   if (!signedHeaderNames.includes("host")) return fail("host header must be signed");
-  if (!isHex(signature, 64)) return fail(malformed);
+  const signatureBytes = decoded ?? decodeSignature(signature);
+  if (signatureBytes === undefined) return fail(malformed);
 
   if (amzDate === undefined) return fail("missing x-amz-date");
   const signedAtMs = parseAmzDate(amzDate);
@@ -363,9 +431,10 @@ export function parseSigV4Auth(
     region: scope.region,
     service: scope.service,
     scope: scope.scope,
+    date: scope.date,
     signedHeaders,
     signedHeaderNames,
-    signature: Buffer.from(signature, "hex"),
+    signature: signatureBytes,
     amzDate,
     signedAtMs,
   };

@@ -1,4 +1,5 @@
-import { createHmac, hash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
+import type { HmacSha256 } from "../hashing/hmac-sha256.js";
 import {
   canonicalHeaders,
   canonicalQuery,
@@ -49,8 +50,12 @@ const MAX_QUERY_PAIRS = 1000;
 /** Signs for unknown access keys, so they cost the same work as a wrong secret. */
 const DUMMY_SECRET = "kms-gateway-unknown-access-key-dummy-secret";
 const sharedCache = createSigningKeyCache();
+/** The options of a call that gives none; never written to. */
+const NO_OPTIONS: VerifySigV4Options = Object.freeze({});
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+/** The query pairs of a request without a query; never written to. */
+const NO_PAIRS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
 /** The query candidates of a request without a query; never written to. */
 const EMPTY_QUERY: readonly string[] = Object.freeze([""]);
 
@@ -104,7 +109,7 @@ export type SigV4HeaderResult =
 export function verifySigV4(
   req: SigV4Request,
   store: CredentialStore,
-  options: VerifySigV4Options = {},
+  options: VerifySigV4Options = NO_OPTIONS,
 ): SigV4Result {
   const head = verifySigV4Headers(req, store, options);
   if (head.ok === false) return head;
@@ -147,9 +152,9 @@ export function checkBodySha256(
 export function verifySigV4Headers(
   req: SigV4HeadRequest,
   store: CredentialStore,
-  options: VerifySigV4Options = {},
+  options: VerifySigV4Options = NO_OPTIONS,
 ): SigV4HeaderResult {
-  const pairs = splitQuery(req.rawQuery);
+  const pairs = req.rawQuery === "" ? NO_PAIRS : splitQuery(req.rawQuery);
   if (pairs.length > MAX_QUERY_PAIRS) return fail("too many query parameters");
   const parsed = parseSigV4Auth(req.headers, pairs);
   if (!parsed.ok) return parsed;
@@ -192,9 +197,10 @@ export function verifySigV4Headers(
     queries: queryCandidates(req.rawQuery, pairs, auth.presigned),
     headers,
     auth,
-    key: (options.signingKeyCache ?? sharedCache).get(
+    signer: (options.signingKeyCache ?? sharedCache).signer(
       credential?.secretKey ?? DUMMY_SECRET,
-      auth.amzDate.slice(0, 8), // the scope's date: parseSigV4Auth checked they are equal
+      // The scope's date, parseSigV4Auth's remembered string: X-Amz-Date starts with it.
+      auth.date,
       auth.region,
       auth.service,
     ),
@@ -229,8 +235,8 @@ interface SignedParts {
   queries: readonly string[];
   headers: string;
   auth: SigV4Auth;
-  /** The derived signing key (a dummy one for an unknown access key). */
-  key: Buffer;
+  /** HMAC-SHA256 under the derived signing key (a dummy one for an unknown access key). */
+  signer: HmacSha256;
 }
 
 /**
@@ -251,18 +257,23 @@ function signatureMatches(parts: SignedParts, payloadHash: string): boolean {
 
 /** matchesUri tries each query candidate with one URI, one constant-time comparison each. */
 function matchesUri(parts: SignedParts, uri: string, payloadHash: string): boolean {
-  const { auth } = parts;
-  for (const query of parts.queries) {
+  const auth = parts.auth;
+  const queries = parts.queries;
+  for (let i = 0; i < queries.length; i++) {
     const canonical = canonicalRequest({
       method: parts.method,
       uri,
-      query,
+      query: queries[i] as string,
       headers: parts.headers,
       signedHeaders: auth.signedHeaders,
       payloadHash,
     });
-    const expected = signatureOf(parts.key, stringToSign(auth.amzDate, auth.scope, canonical));
-    if (timingSafeEqual(expected, auth.signature)) return true;
+    // The string to sign is ASCII by construction (the algorithm, an X-Amz-Date of
+    // digits, a scope parseSigV4Auth checked to be visible ASCII, and a hex digest), so
+    // digestLatin1 reads it exactly.
+    const expected = parts.signer.digestLatin1(stringToSign(auth.amzDate, auth.scope, canonical));
+    signatureScratch.write(expected, 0, "latin1");
+    if (timingSafeEqual(signatureScratch, auth.signature)) return true;
   }
   return false;
 }
@@ -277,56 +288,8 @@ function settle(credential: { identity: Identity } | undefined, matched: boolean
     : { ok: true, identity: credential.identity };
 }
 
-/** HMAC-SHA256's block size (RFC 2104): a signing key (32 bytes) padded to it. */
-const HMAC_BLOCK = 64;
-/** The longest string to sign hmacScratch takes (the scope's parts are at most 64 characters each). */
-const MAX_STRING_TO_SIGN = 512;
-/**
- * hmacScratch holds the signing key's padded block and the string to sign; the
- * key is a secret, so the buffer is wiped after every use. Verification is
- * synchronous, so one buffer serves every call.
- */
-const hmacScratch = Buffer.alloc(HMAC_BLOCK + MAX_STRING_TO_SIGN);
 /** signatureScratch receives each expected signature for the constant-time comparison. */
 const signatureScratch = Buffer.alloc(32);
-
-/**
- * signatureOf is HMAC-SHA256(signingKey, stringToSign) (RFC 2104), written as its two
- * one-shot hashes into signatureScratch, which it returns (valid until the next call).
- * createHmac builds a key object and a Hash per call, and a digest returned as a
- * Buffer costs several times one returned as a string: about 3 µs against under
- * 1 µs here. The digests pass as latin1 ("binary") strings; the inner one is
- * worthless without the key, and the outer one is the signature the client sent
- * when it matches. The string to sign is ASCII by construction (the algorithm, an
- * X-Amz-Date of digits, a scope parseSigV4Auth checked to be visible ASCII, and a
- * hex digest), so it is copied as latin1, one byte per character with no UTF-8
- * encoding pass (were a character ever outside latin1, the bytes would differ and
- * the comparison fail: closed, not open). One that does not fit goes through
- * createHmac.
- */
-function signatureOf(key: Buffer, toSign: string): Buffer {
-  const block = hmacScratch;
-  if (key.length > HMAC_BLOCK || toSign.length > MAX_STRING_TO_SIGN) {
-    return createHmac("sha256", key).update(toSign).digest();
-  }
-  try {
-    const length = block.write(toSign, HMAC_BLOCK, "latin1");
-    // The key's zero padding XORs to the pad byte itself.
-    block.fill(0x36, key.length, HMAC_BLOCK);
-    for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x36;
-    const inner = hash("sha256", block.subarray(0, HMAC_BLOCK + length), "binary");
-    block.fill(0x5c, key.length, HMAC_BLOCK);
-    for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x5c;
-    block.write(inner, HMAC_BLOCK, "latin1");
-    signatureScratch.write(hash("sha256", outerInput, "binary"), 0, "latin1");
-    return signatureScratch;
-  } finally {
-    block.fill(0);
-  }
-}
-
-/** outerInput is HMAC's outer hash input in hmacScratch: the padded key and the 32-byte inner digest. */
-const outerInput = hmacScratch.subarray(0, HMAC_BLOCK + 32);
 
 /** sha256Hex hashes a body in one call (no Hash object), as lowercase hex. */
 function sha256Hex(body: Uint8Array): string {

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, hash } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { hmacSha256Latin1 } from "../hashing/hmac-sha256.js";
 import { KmsError } from "./errors.js";
 import { isValidKeyId } from "./key-id.js";
 import { fillRandom } from "./random-pool.js";
@@ -195,69 +196,10 @@ function seal(
   return envelope;
 }
 
-/** HMAC-SHA256's block: the key, padded with zeros, fills one 64-byte block (RFC 2104). */
-const HMAC_BLOCK = 64;
-/** Room for one HMAC input: a padded key block and the longest message (the key material). */
-const HMAC_SCRATCH_MESSAGE = 64;
-/**
- * hmacScratch holds one HMAC's padded key block and its message: the key
- * version's material passes through it, so it is wiped after every use. Code
- * here is synchronous, so one buffer serves every call.
- */
-const hmacScratch = Buffer.alloc(HMAC_BLOCK + HMAC_SCRATCH_MESSAGE);
-/**
- * scratchViews are views of hmacScratch's first n bytes, by n, made once: a
- * subarray per hash was a typed-array allocation four times per derivation.
- */
-const scratchViews: Buffer[] = [];
-
-/** scratchView returns the view of hmacScratch's first `length` bytes. */
-function scratchView(length: number): Buffer {
-  let view = scratchViews[length];
-  if (view === undefined) {
-    view = hmacScratch.subarray(0, length);
-    scratchViews[length] = view;
-  }
-  return view;
-}
-
 /** prkScratch holds HKDF's pseudorandom key between its two steps; wiped after each derivation. */
 const prkScratch = Buffer.alloc(32);
 /** wrappingKeyScratch carries the derived wrapping key into createCipheriv (which copies it), then is wiped. */
 const wrappingKeyScratch = Buffer.alloc(32);
-
-/**
- * hmacSha256Latin1 is HMAC-SHA256 (RFC 2104) of `message` under `key` (at most
- * one block), written as its two one-shot hashes, with the digest returned as a
- * latin1 string (one character per byte; "binary" is Node's other name for
- * latin1). node:crypto's createHmac builds a key object and a Hash per call,
- * and a one-shot hash() returning a Buffer costs about four times one
- * returning a string: about 3 µs per HMAC against under 1 µs here, and HKDF
- * takes two per wrap and per unwrap. The strings are per-envelope
- * intermediates (PRK, T(1), the inner digests): each protects only its one
- * envelope, whose plaintext the caller receives as a string anyway; the key
- * version's material only passes through hmacScratch, which is wiped. The
- * known-answer vectors and a property test check it against hkdfSync.
- */
-function hmacSha256Latin1(key: Uint8Array, message: Uint8Array): string {
-  if (key.length > HMAC_BLOCK || message.length > HMAC_SCRATCH_MESSAGE) {
-    return createHmac("sha256", key).update(message).digest("binary");
-  }
-  const block = hmacScratch;
-  try {
-    // The key's zero padding XORs to the pad byte itself.
-    block.fill(0x36, key.length, HMAC_BLOCK);
-    for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x36;
-    block.set(message, HMAC_BLOCK);
-    const inner = hash("sha256", scratchView(HMAC_BLOCK + message.length), "binary");
-    block.fill(0x5c, key.length, HMAC_BLOCK);
-    for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ 0x5c;
-    block.write(inner, HMAC_BLOCK, "latin1");
-    return hash("sha256", scratchView(HMAC_BLOCK + 32), "binary");
-  } finally {
-    block.fill(0);
-  }
-}
 
 /**
  * deriveWrappingKey is HKDF-SHA256 (RFC 5869) with a 32-byte output, written as
@@ -265,7 +207,11 @@ function hmacSha256Latin1(key: Uint8Array, message: Uint8Array): string {
  * several times more per call, and this runs on every wrap and unwrap. It
  * returns wrappingKeyScratch holding the key: the caller hands it to
  * createCipheriv or createDecipheriv (which copy it) and then wipes it. The
- * known-answer test checks it against hkdfSync.
+ * HMACs' digests pass as latin1 strings (see src/hashing/hmac-sha256.ts): they
+ * are per-envelope intermediates (PRK, T(1)), each protecting only its one
+ * envelope, whose plaintext the caller receives anyway; the key version's
+ * material only passes through the helper's scratch buffer, which is wiped.
+ * The known-answer test checks it against hkdfSync.
  */
 function deriveWrappingKey(material: Uint8Array, salt: Uint8Array): Buffer {
   prkScratch.write(hmacSha256Latin1(salt, material), 0, "latin1");

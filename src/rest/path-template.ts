@@ -30,6 +30,14 @@ export interface PathTemplate {
   /** The `:verb` suffix, canonical, or undefined. */
   readonly verb: string | undefined;
   readonly variables: readonly TemplateVariable[];
+  /**
+   * The leading literal segments no variable captures, canonical, as a path
+   * prefix with its trailing `/` (`/kms/keys/` of `/kms/keys/{key_id}`), and
+   * how many segments it covers; "" and 0 when the template starts otherwise
+   * or is all literal. A path that starts with it exactly matches them all.
+   */
+  readonly literalPrefix: string;
+  readonly literalPrefixSegments: number;
 }
 
 /**
@@ -63,9 +71,91 @@ export function parsePathTemplate(template: string): PathTemplate {
  * malformed escape in a variable is a client error rather than a mismatch.
  */
 export function matchPathTemplate(template: PathTemplate, rawPath: string): string[][] | undefined {
-  if (!rawPath.startsWith("/")) {
+  if (rawPath.charCodeAt(0) !== 0x2f) {
     return undefined;
   }
+  const segments = template.segments;
+  return template.verb === undefined && segments[segments.length - 1]?.kind !== "double-wildcard"
+    ? matchFixedSegments(template, rawPath)
+    : matchSplitPath(template, rawPath);
+}
+
+/**
+ * bounds holds the [start, end) offsets of the segments matchFixedSegments
+ * walks, reused from call to call (matching is synchronous): two numbers per
+ * template segment, so it grows to twice the longest template's segment count.
+ */
+const bounds: number[] = [];
+
+/**
+ * matchFixedSegments is matchPathTemplate for a template of a fixed number of
+ * segments (no `**`, no `:verb`), walking the path in place: splitting it
+ * built a string per segment, most of the cost of a match, where only the
+ * captured segments need one.
+ */
+function matchFixedSegments(template: PathTemplate, rawPath: string): string[][] | undefined {
+  const segments = template.segments;
+  const last = segments.length - 1;
+  let start = 1;
+  let first = 0;
+  const prefix = template.literalPrefix;
+  // Not startsWith: V8 compares a slice with === several times faster.
+  if (prefix !== "" && rawPath.slice(0, prefix.length) === prefix) {
+    start = prefix.length;
+    first = template.literalPrefixSegments;
+  }
+  for (let i = first; i <= last; i++) {
+    const slash = rawPath.indexOf("/", start);
+    // Exactly one segment per template segment: a `/` after each but the last.
+    if (i === last ? slash >= 0 : slash < 0) {
+      return undefined;
+    }
+    const end = i === last ? rawPath.length : slash;
+    const segment = segments[i] as TemplateSegment;
+    if (
+      segment.kind === "literal" &&
+      !regionEquals(rawPath, start, end, segment.value) &&
+      // Only a segment that differs from the (canonical) literal needs canonicalizing.
+      canonicalizePathSegment(rawPath.slice(start, end)) !== segment.value
+    ) {
+      return undefined;
+    }
+    bounds[2 * i] = start;
+    bounds[2 * i + 1] = end;
+    start = end + 1;
+  }
+  const variables = template.variables;
+  const captures: string[][] = [];
+  for (let v = 0; v < variables.length; v++) {
+    const variable = variables[v] as TemplateVariable;
+    const captured: string[] = [];
+    for (let i = variable.start; i < (variable.end as number); i++) {
+      captured.push(rawPath.slice(bounds[2 * i], bounds[2 * i + 1]));
+    }
+    captures.push(captured);
+  }
+  return captures;
+}
+
+/** regionEquals tells whether `text[start, end)` is exactly `value`, without slicing it out. */
+function regionEquals(text: string, start: number, end: number, value: string): boolean {
+  if (end - start !== value.length) {
+    return false;
+  }
+  for (let i = 0; i < value.length; i++) {
+    if (text.charCodeAt(start + i) !== value.charCodeAt(i)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * matchSplitPath is matchPathTemplate for a template with a `**` or a
+ * `:verb` (which the proto's routes do not use), on the path split into its
+ * segments.
+ */
+function matchSplitPath(template: PathTemplate, rawPath: string): string[][] | undefined {
   const parts = rawPath.slice(1).split("/");
   if (template.verb !== undefined) {
     const last = parts[parts.length - 1] ?? "";
@@ -97,7 +187,13 @@ export function matchPathTemplate(template: PathTemplate, rawPath: string): stri
       return undefined;
     }
   }
-  return template.variables.map((v) => parts.slice(v.start, v.end));
+  const variables = template.variables;
+  const captures: string[][] = [];
+  for (let i = 0; i < variables.length; i++) {
+    const v = variables[i] as TemplateVariable;
+    captures.push(parts.slice(v.start, v.end));
+  }
+  return captures;
 }
 
 const identStart = /[A-Za-z_]/;
@@ -126,11 +222,29 @@ class TemplateParser {
     if (this.pos < this.input.length) {
       this.fail(`unexpected ${JSON.stringify(this.peek())}`);
     }
+    let literalPrefixSegments = 0;
+    const firstCaptured = this.variables[0]?.start ?? this.segments.length;
+    while (
+      literalPrefixSegments < firstCaptured &&
+      this.segments[literalPrefixSegments]?.kind === "literal"
+    ) {
+      literalPrefixSegments++;
+    }
+    if (literalPrefixSegments === this.segments.length) literalPrefixSegments = 0;
+    const literalPrefix =
+      literalPrefixSegments === 0
+        ? ""
+        : `/${this.segments
+            .slice(0, literalPrefixSegments)
+            .map((s) => (s.kind === "literal" ? s.value : ""))
+            .join("/")}/`;
     return {
       template: this.input,
       segments: this.segments,
       verb,
       variables: this.variables,
+      literalPrefix,
+      literalPrefixSegments,
     };
   }
 

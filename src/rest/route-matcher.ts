@@ -64,7 +64,8 @@ export function createRouteMatcher(routes: readonly CompiledRoute[]): RouteMatch
       // The methods for a 405 are gathered only once no route matched, so a
       // found template costs no Set.
       let others: string[] | undefined;
-      for (const candidate of ordered) {
+      for (let i = 0; i < ordered.length; i++) {
+        const candidate = ordered[i] as CompiledRoute;
         const captures = matchPathTemplate(candidate.template, rawPath);
         if (captures === undefined) {
           continue;

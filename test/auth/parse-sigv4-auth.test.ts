@@ -81,3 +81,57 @@ describe("parseSigV4Auth with repeated and alternating credentials", () => {
     });
   });
 });
+
+// parseSigV4Auth also remembers the last Authorization header less its 64-digit signature
+// (a client sends the same prefix with a new signature each time). Each answer below is
+// checked against the same header parsed right after an unrelated one, which cannot hit.
+describe("parseSigV4Auth with a remembered Authorization prefix", () => {
+  const prefix = `AWS4-HMAC-SHA256 Credential=${alice}, SignedHeaders=host;x-amz-date, Signature=`;
+  const fresh = (authorization: string) => {
+    parseSigV4Auth({ authorization: "AWS4-HMAC-SHA256 Credential=x", "x-amz-date": date }, []);
+    return parseSigV4Auth({ authorization, "x-amz-date": date }, []);
+  };
+  const afterPrefix = (first: string, authorization: string) => {
+    parseSigV4Auth({ authorization: first, "x-amz-date": date }, []);
+    return parseSigV4Auth({ authorization, "x-amz-date": date }, []);
+  };
+  const shown = (r: ReturnType<typeof parseSigV4Auth>) =>
+    r.ok ? `ok ${r.auth.accessKey} ${r.auth.signature.toString("hex")}` : r.reason;
+
+  it("answers a new signature under the same prefix as a fresh parse does", () => {
+    const tails = [
+      "b".repeat(64), // a hit
+      "ABCDEF0123456789".repeat(4), // upper case: decoded, not refused
+      `${"c".repeat(62)}zz`, // not hex
+      `${"c".repeat(60)}, Cr`, // a comma: another field
+      `${"c".repeat(63)} `, // trailing space: trimmed to 63 digits
+      `, Signature=${"d".repeat(52)}`, // the field twice
+    ];
+    for (const tail of tails) {
+      const got = afterPrefix(`${prefix}${"a".repeat(64)}`, `${prefix}${tail}`);
+      expect(shown(got), tail).toBe(shown(fresh(`${prefix}${tail}`)));
+    }
+    expect(shown(afterPrefix(`${prefix}${"a".repeat(64)}`, `${prefix}${"b".repeat(64)}`))).toBe(
+      `ok alice ${"b".repeat(64)}`,
+    );
+  });
+
+  it("does not remember a prefix whose last field is not the signature", () => {
+    // The signature first and the credential last: a later header sharing all but the
+    // last 64 characters differs in its credential, not in its signature.
+    const reordered = `AWS4-HMAC-SHA256 Signature=${"a".repeat(64)}, SignedHeaders=host;x-amz-date, Credential=${alice}`;
+    const first = fresh(reordered);
+    expect(shown(first)).toBe(`ok alice ${"a".repeat(64)}`);
+    const other = `${reordered.slice(0, -64)}${"e".repeat(64)}`;
+    expect(shown(afterPrefix(reordered, other))).toBe(shown(fresh(other)));
+  });
+
+  it("keeps the refusal order of a prefix that fails a later check (host not signed)", () => {
+    const noHost = `AWS4-HMAC-SHA256 Credential=${alice}, SignedHeaders=x-amz-date, Signature=`;
+    expect(shown(fresh(`${noHost}${"a".repeat(64)}`))).toBe("host header must be signed");
+    const commaTail = `${"c".repeat(60)}, Cr`;
+    const got = afterPrefix(`${noHost}${"a".repeat(64)}`, `${noHost}${commaTail}`);
+    expect(shown(got)).toBe("malformed authorization header");
+    expect(shown(got)).toBe(shown(fresh(`${noHost}${commaTail}`)));
+  });
+});

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createSigningKeyCache, deriveSigningKey } from "../../src/auth/signing-key-cache.js";
 
@@ -63,5 +64,23 @@ describe("createSigningKeyCache", () => {
   it("rejects a bound that is not a positive integer", () => {
     expect(() => createSigningKeyCache(0)).toThrow(RangeError);
     expect(() => createSigningKeyCache(1.5)).toThrow(RangeError);
+  });
+
+  it("hands out HMAC-SHA256 under the cached key, one per entry, sharing its bound", () => {
+    const cache = createSigningKeyCache(2);
+    const signer = cache.signer(SECRET, "20150830", "us-east-1", "iam");
+    const key = cache.get(SECRET, "20150830", "us-east-1", "iam");
+    expect(signer.digestLatin1("to sign")).toBe(
+      createHmac("sha256", key).update("to sign").digest("binary"),
+    );
+    expect(cache.signer(SECRET, "20150830", "us-east-1", "iam")).toBe(signer);
+    const other = cache.signer(SECRET, "20150831", "us-east-1", "iam");
+    expect(other.digestLatin1("to sign")).not.toBe(signer.digestLatin1("to sign"));
+    expect(cache.size).toBe(2);
+    cache.get("s3", "20150830", "us-east-1", "iam"); // evicts the first scope
+    expect(cache.size).toBe(2);
+    const again = cache.signer(SECRET, "20150830", "us-east-1", "iam");
+    expect(again).not.toBe(signer);
+    expect(again.digestLatin1("to sign")).toBe(signer.digestLatin1("to sign"));
   });
 });

@@ -90,3 +90,41 @@ describe("matchPathTemplate", () => {
     expect(matchPathTemplate(t, "/v1/op1:other")).toBeUndefined();
   });
 });
+
+describe("matchPathTemplate walking a fixed-length template in place", () => {
+  it("reads the leading literals no variable captures as one prefix", () => {
+    const t = parsePathTemplate("/kms/k%65ys/{key_id}/rotations");
+    expect([t.literalPrefix, t.literalPrefixSegments]).toEqual(["/kms/keys/", 2]);
+    const captured = parsePathTemplate("/v1/{name=ops/*}");
+    expect([captured.literalPrefix, captured.literalPrefixSegments]).toEqual(["/v1/", 1]);
+    for (const text of ["/{a}/b", "/kms/clear-cache", "/kms/*/x"]) {
+      const other = parsePathTemplate(text);
+      expect(other.literalPrefixSegments, text).toBe(text === "/kms/*/x" ? 1 : 0);
+    }
+  });
+
+  it("matches as segment-by-segment comparison does, escapes and empty segments included", () => {
+    const t = parsePathTemplate("/kms/keys/{key_id}/rotations");
+    const cases: Array<[string, string[][] | undefined]> = [
+      ["/kms/keys/a/rotations", [["a"]]],
+      ["/kms/k%65ys/a/rotations", [["a"]]], // the prefix differs, the canonical segment does not
+      ["/kms/keys/a%2Fb/rotations", [["a%2Fb"]]],
+      ["/kms/keys//rotations", [[""]]],
+      ["/kms/keys/a/rotations/", undefined],
+      ["/kms/keys/a/b/rotations", undefined],
+      ["/kms/keys/a", undefined],
+      ["/kms/keys/a/rotation", undefined],
+      ["/kms/keysa/rotations", undefined],
+      ["/kms/keys/a/rotations%", undefined],
+    ];
+    for (const [path, expected] of cases)
+      expect(matchPathTemplate(t, path), path).toEqual(expected);
+  });
+
+  it("captures a literal segment that belongs to a variable", () => {
+    const t = parsePathTemplate("/v1/{name=ops/*}/x");
+    expect(matchPathTemplate(t, "/v1/ops/7/x")).toEqual([["ops", "7"]]);
+    expect(matchPathTemplate(t, "/v1/o%70s/7/x")).toEqual([["o%70s", "7"]]);
+    expect(matchPathTemplate(t, "/v1/opz/7/x")).toBeUndefined();
+  });
+});
