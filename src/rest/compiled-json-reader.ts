@@ -50,7 +50,8 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
- * compileRestJsonReader compiles, once per message type, a reader for the JSON shapes
+ * compileRestJsonReader compiles, once per message type and option (later calls return
+ * the same reader), a reader for the JSON shapes
  * clients send on the hot path: strings, booleans, 32-bit integers given as JSON
  * numbers, enums by name, standard padded base64 bytes, `repeated string` and
  * `map<string, string>`. REST calls it as is (fromJson's default: unknown keys refused);
@@ -68,8 +69,27 @@ export function compileRestJsonReader(
   desc: DescMessage,
   options: CompiledJsonReaderOptions = {},
 ): CompiledJsonReader {
-  if (desc.typeName.startsWith("google.protobuf.")) return () => undefined;
   const ignoreUnknownFields = options.ignoreUnknownFields === true;
+  const cache = compiledReaders[ignoreUnknownFields ? 1 : 0] as WeakMap<
+    DescMessage,
+    CompiledJsonReader
+  >;
+  let reader = cache.get(desc);
+  if (reader === undefined) {
+    reader = compileReader(desc, ignoreUnknownFields);
+    cache.set(desc, reader);
+  }
+  return reader;
+}
+
+/** Readers compiled so far, per descriptor: [unknown keys refused, unknown keys ignored]. */
+const compiledReaders = [
+  new WeakMap<DescMessage, CompiledJsonReader>(),
+  new WeakMap<DescMessage, CompiledJsonReader>(),
+];
+
+function compileReader(desc: DescMessage, ignoreUnknownFields: boolean): CompiledJsonReader {
+  if (desc.typeName.startsWith("google.protobuf.")) return () => undefined;
   const plans = new Map<string, FieldPlan>();
   for (const field of desc.fields) {
     // A field the fast path does not read still claims its names, in fromJson's order

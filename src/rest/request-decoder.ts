@@ -3,7 +3,7 @@ import { fromJson, ScalarType } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { checkRequestJson, isDecimalInteger, isIntegerScalar } from "./check-request-json.js";
 import type { CompiledRoute } from "./compile-routes.js";
-import { type CompiledJsonReader, compileRestJsonReader } from "./compiled-json-reader.js";
+import { compileRestJsonReader } from "./compiled-json-reader.js";
 import { describeJsonError } from "./describe-json-error.js";
 import { exceedsJsonDepth, maxJsonDepth } from "./json-depth.js";
 import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
@@ -86,25 +86,13 @@ export function decodeRequest(
   checkRequestJson(route.method.input, json);
   // The common shapes are read by a reader compiled once per type; whatever it
   // leaves (undefined) goes through fromJson, so answers and errors stay fromJson's.
-  const read = compiledReaderOf(route.method.input)(json);
+  const read = compileRestJsonReader(route.method.input)(json);
   if (read !== undefined) return read;
   try {
     return fromJson(route.method.input, json, { ignoreUnknownFields: false });
   } catch (e) {
     throw invalid(describeJsonError(e));
   }
-}
-
-/** compiledReaders holds each request type's compiled JSON reader, made on its first request. */
-const compiledReaders = new WeakMap<DescMessage, CompiledJsonReader>();
-
-function compiledReaderOf(desc: DescMessage): CompiledJsonReader {
-  let reader = compiledReaders.get(desc);
-  if (reader === undefined) {
-    reader = compileRestJsonReader(desc);
-    compiledReaders.set(desc, reader);
-  }
-  return reader;
 }
 
 function invalid(message: string): ConnectError {

@@ -16,7 +16,7 @@ import {
   FORBIDDEN_MAP_KEY,
   forbiddenMapKey,
 } from "../rest/check-request-json.js";
-import { type CompiledJsonReader, compileRestJsonReader } from "../rest/compiled-json-reader.js";
+import { compileRestJsonReader } from "../rest/compiled-json-reader.js";
 import { describeJsonError } from "../rest/describe-json-error.js";
 import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
 import { errorCodeHeader } from "../service/connect-error-from-kms.js";
@@ -313,7 +313,9 @@ function checkJson(input: DescMessage, message: Uint8Array): Message {
   checkRequestJson(input, parsed);
   // The common shapes are read by a reader compiled once per type; whatever it leaves
   // (undefined) goes through fromJson, so answers and errors stay fromJson's.
-  const read = isJsonObject(parsed) ? rpcJsonReaderOf(input)(parsed) : undefined;
+  const read = isJsonObject(parsed)
+    ? compileRestJsonReader(input, { ignoreUnknownFields: true })(parsed)
+    : undefined;
   if (read !== undefined) return read;
   try {
     return fromJson(input, parsed, { ignoreUnknownFields: true });
@@ -323,21 +325,6 @@ function checkJson(input: DescMessage, message: Uint8Array): Message {
 }
 
 /** rpcJsonReaders holds each request type's compiled JSON reader (unknown keys ignored, as connect does). */
-const rpcJsonReaders = new WeakMap<DescMessage, CompiledJsonReader>();
-
-/**
- * rpcJsonReaderOf returns the compiled JSON reader of a request type, compiled on its first
- * use (createUnaryRpcServer compiles those of its methods at start-up) with connect's
- * `ignoreUnknownFields`.
- */
-export function rpcJsonReaderOf(input: DescMessage): CompiledJsonReader {
-  let reader = rpcJsonReaders.get(input);
-  if (reader === undefined) {
-    reader = compileRestJsonReader(input, { ignoreUnknownFields: true });
-    rpcJsonReaders.set(input, reader);
-  }
-  return reader;
-}
 
 function isJsonObject(json: JsonValue): json is JsonObject {
   return typeof json === "object" && json !== null && !Array.isArray(json);

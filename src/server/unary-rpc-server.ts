@@ -29,13 +29,13 @@ import {
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { compileRestJsonReader } from "../rest/compiled-json-reader.js";
 import { compileProtoJsonWriter, type ProtoJsonWriter } from "../rest/json-writer.js";
 import { createLazyHandlerContext } from "../rest/lazy-handler-context.js";
 import {
   encodingHeaders,
   type RpcFraming,
   rpcFramingOf,
-  rpcJsonReaderOf,
   screenRpcBody,
 } from "./screen-rpc-request.js";
 
@@ -103,7 +103,7 @@ interface Method {
  * one out; this path decodes it once (the edge's screening already parsed it), calls
  * the handler with a context that builds those parts only if read, and writes the
  * answer with one writeHead and one end. JSON is read and written by codecs compiled
- * from the descriptors at start-up (rpcJsonReaderOf, compileProtoJsonWriter), which
+ * from the descriptors at start-up (compileRestJsonReader, compileProtoJsonWriter), which
  * leave what they do not compile, and every error, to protobuf-es and connect.
  *
  * Every answer is byte-for-byte the one connect gives (the conformance test sends the
@@ -128,7 +128,8 @@ export function createUnaryRpcServer(options: UnaryRpcServerOptions): UnaryRpcSe
         // ignoreUnknownFields, a read option).
         writeJson: compileProtoJsonWriter(method.method.output),
       });
-      rpcJsonReaderOf(method.method.input);
+      // Compiled (and cached) now, not on the first call: screening reads with it.
+      compileRestJsonReader(method.method.input, { ignoreUnknownFields: true });
     }
   }
   const jsonOptions = getJsonOptions(undefined);
