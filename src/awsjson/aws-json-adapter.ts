@@ -1,14 +1,13 @@
 import type { DescMethod, DescService, JsonValue, Message } from "@bufbuild/protobuf";
-import { create, fromJson, isMessage, toJson } from "@bufbuild/protobuf";
+import { create, isMessage, toJson } from "@bufbuild/protobuf";
 import type { ContextValues, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { checkRequestJson } from "../rest/check-request-json.js";
-import { type CompiledJsonReader, compileRestJsonReader } from "../rest/compiled-json-reader.js";
-import { describeJsonError } from "../rest/describe-json-error.js";
+import { compileRestJsonReader } from "../rest/compiled-json-reader.js";
 import type { RestRequest, RestResponse } from "../rest/index.js";
 import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
 import { compileProtoJsonWriter, type ProtoJsonWriter } from "../rest/json-writer.js";
 import { clientGoneFromSignal, createLazyHandlerContext } from "../rest/lazy-handler-context.js";
+import { messageFromJson } from "../rest/message-from-json.js";
 import { awsExceptionHeader, awsJsonError, awsJsonErrorOf } from "./aws-json-error.js";
 
 /** AWS_JSON_CONTENT_TYPE is the media type of AWS JSON 1.1 requests and answers. */
@@ -71,15 +70,13 @@ export function createAwsJsonAdapter<S extends DescService>(
   const { service } = options;
   const prefix = `${service.name}.`;
   const methods = new Map(service.methods.map((m) => [m.name, m]));
-  // Each operation's JSON codecs, compiled once from the descriptors.
-  const codecs = new Map<DescMethod, Codecs>(
-    service.methods.map((m) => [
-      m,
-      {
-        read: compileRestJsonReader(m.input, { ignoreUnknownFields: true }),
-        write: compileProtoJsonWriter(m.output),
-      },
-    ]),
+  // Each operation's JSON writer, compiled once from the descriptors; its reader is compiled
+  // now too, into compileRestJsonReader's cache, where messageFromJson finds it.
+  const writers = new Map<DescMethod, ProtoJsonWriter>(
+    service.methods.map((m) => {
+      compileRestJsonReader(m.input, { ignoreUnknownFields: true });
+      return [m, compileProtoJsonWriter(m.output)];
+    }),
   );
   const rpcNames = new Map(service.methods.map((m) => [m, `${service.typeName}/${m.name}`]));
   const implementation = options.implementation as unknown as Record<
@@ -90,7 +87,7 @@ export function createAwsJsonAdapter<S extends DescService>(
   async function call(
     req: RestRequest,
     method: DescMethod,
-    codec: Codecs,
+    write: ProtoJsonWriter,
     input: Message,
   ): Promise<RestResponse> {
     const { context, end } = createLazyHandlerContext({
@@ -115,7 +112,7 @@ export function createAwsJsonAdapter<S extends DescService>(
         status: 200,
         headers: { "content-type": AWS_JSON_CONTENT_TYPE, "cache-control": "no-store" },
         // The compiled writer's text, or (for what it leaves) the reflective path's text or error.
-        body: codec.write(output) ?? JSON.stringify(toJson(method.output, output)),
+        body: write(output) ?? JSON.stringify(toJson(method.output, output)),
       };
     } catch (e) {
       try {
@@ -149,8 +146,8 @@ export function createAwsJsonAdapter<S extends DescService>(
       let answer: RestResponse;
       try {
         await options.beforeDecode?.(method, request.contextValues);
-        const codec = codecs.get(method) as Codecs;
-        answer = await call(request, method, codec, decode(method, codec.read, request.body));
+        const write = writers.get(method) as ProtoJsonWriter;
+        answer = await call(request, method, write, decode(method, request.body));
       } catch (e) {
         // Only beforeDecode and decode throw here: call() answers every error itself.
         answer = awsJsonErrorOf(toConnectError(e));
@@ -159,12 +156,6 @@ export function createAwsJsonAdapter<S extends DescService>(
       return answer;
     },
   };
-}
-
-/** Codecs are one operation's compiled JSON reader (input) and writer (output). */
-interface Codecs {
-  read: CompiledJsonReader;
-  write: ProtoJsonWriter;
 }
 
 /** isAwsJson tells whether a Content-Type is AWS JSON 1.1 (parameters such as charset allowed). */
@@ -176,7 +167,7 @@ function isAwsJson(contentType: string | undefined): boolean {
 }
 
 /** decode reads the body as the input message; an empty body is `{}`. */
-function decode(method: DescMethod, read: CompiledJsonReader, body: Uint8Array): Message {
+function decode(method: DescMethod, body: Uint8Array): Message {
   let text: string;
   try {
     text = utf8.decode(body);
@@ -196,16 +187,12 @@ function decode(method: DescMethod, read: CompiledJsonReader, body: Uint8Array):
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw serialization("the request body must be a JSON object");
   }
-  checkRequestJson(method.input, json);
-  // What the compiled reader leaves (undefined) goes through fromJson, whose answer and
-  // error stay the same.
-  const fast = read(json);
-  if (fast !== undefined) return fast;
-  try {
-    return fromJson(method.input, json, { ignoreUnknownFields: true });
-  } catch (e) {
-    throw new ConnectError(describeJsonError(e), Code.InvalidArgument);
-  }
+  return messageFromJson(
+    method.input,
+    json,
+    true,
+    (message) => new ConnectError(message, Code.InvalidArgument),
+  );
 }
 
 /** serialization is AWS's error for a body that is not a JSON object at all. */

@@ -1,11 +1,10 @@
 import type { DescField, DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
-import { fromJson, ScalarType } from "@bufbuild/protobuf";
+import { ScalarType } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { checkRequestJson, isDecimalInteger, isIntegerScalar } from "./check-request-json.js";
+import { isDecimalInteger, isIntegerScalar } from "./check-request-json.js";
 import type { CompiledRoute } from "./compile-routes.js";
-import { compileRestJsonReader } from "./compiled-json-reader.js";
-import { describeJsonError } from "./describe-json-error.js";
 import { exceedsJsonDepth, maxJsonDepth } from "./json-depth.js";
+import { messageFromJson } from "./message-from-json.js";
 import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
 import { quote } from "./quote.js";
 
@@ -82,17 +81,8 @@ export function decodeRequest(
         : parameterToJson(leaf, values[0] as string, name);
     place(json, fields, value, false, name);
   }
-  // Before fromJson: it would drop a `__proto__` map key and read "0x7" as 7.
-  checkRequestJson(route.method.input, json);
-  // The common shapes are read by a reader compiled once per type; whatever it
-  // leaves (undefined) goes through fromJson, so answers and errors stay fromJson's.
-  const read = compileRestJsonReader(route.method.input)(json);
-  if (read !== undefined) return read;
-  try {
-    return fromJson(route.method.input, json, { ignoreUnknownFields: false });
-  } catch (e) {
-    throw invalid(describeJsonError(e));
-  }
+  // Before fromJson (checkRequestJson): it would drop a `__proto__` map key and read "0x7" as 7.
+  return messageFromJson(route.method.input, json, false, invalid);
 }
 
 function invalid(message: string): ConnectError {

@@ -1,7 +1,7 @@
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
-import type { DescMessage, DescMethod, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
-import { fromBinary, fromJson } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, JsonValue, Message } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import {
   Code,
@@ -11,14 +11,9 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import { encodeEnvelope, type UniversalServerRequest } from "@connectrpc/connect/protocol";
-import {
-  checkRequestJson,
-  FORBIDDEN_MAP_KEY,
-  forbiddenMapKey,
-} from "../rest/check-request-json.js";
-import { compileRestJsonReader } from "../rest/compiled-json-reader.js";
-import { describeJsonError } from "../rest/describe-json-error.js";
+import { FORBIDDEN_MAP_KEY, forbiddenMapKey } from "../rest/check-request-json.js";
 import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
+import { messageFromJson } from "../rest/message-from-json.js";
 import { errorCodeHeader } from "../service/connect-error-from-kms.js";
 import { bodyLimitBytes } from "./read-body.js";
 import { readWholeEnvelope } from "./whole-envelope.js";
@@ -310,24 +305,7 @@ function checkJson(input: DescMessage, message: Uint8Array): Message {
   } catch {
     throw invalid("request body is not valid JSON");
   }
-  checkRequestJson(input, parsed);
-  // The common shapes are read by a reader compiled once per type; whatever it leaves
-  // (undefined) goes through fromJson, so answers and errors stay fromJson's.
-  const read = isJsonObject(parsed)
-    ? compileRestJsonReader(input, { ignoreUnknownFields: true })(parsed)
-    : undefined;
-  if (read !== undefined) return read;
-  try {
-    return fromJson(input, parsed, { ignoreUnknownFields: true });
-  } catch (e) {
-    throw invalid(describeJsonError(e));
-  }
-}
-
-/** rpcJsonReaders holds each request type's compiled JSON reader (unknown keys ignored, as connect does). */
-
-function isJsonObject(json: JsonValue): json is JsonObject {
-  return typeof json === "object" && json !== null && !Array.isArray(json);
+  return messageFromJson(input, parsed, true, invalid);
 }
 
 /** checkBinary parses binary protobuf as connect will, then looks for what parsing drops. */
