@@ -4,6 +4,7 @@ import type { ContextValues, HandlerContext, ServiceImpl } from "@connectrpc/con
 import { Code, ConnectError } from "@connectrpc/connect";
 import { compileRestJsonReader } from "../rest/compiled-json-reader.js";
 import type { RestRequest, RestResponse } from "../rest/index.js";
+import { isJsonObject } from "../rest/is-json-object.js";
 import { exceedsJsonDepth, maxJsonDepth } from "../rest/json-depth.js";
 import { compileProtoJsonWriter, type ProtoJsonWriter } from "../rest/json-writer.js";
 import { clientGoneFromSignal, createLazyHandlerContext } from "../rest/lazy-handler-context.js";
@@ -184,7 +185,7 @@ function decode(method: DescMethod, body: Uint8Array): Message {
   } catch {
     throw serialization("the request body is not valid JSON");
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+  if (!isJsonObject(json)) {
     throw serialization("the request body must be a JSON object");
   }
   return messageFromJson(

@@ -1,6 +1,7 @@
-import type { DescField, DescMessage, JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { DescField, DescMessage, JsonValue } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isJsonObject } from "./is-json-object.js";
 import { quote } from "./quote.js";
 
 /**
@@ -120,8 +121,4 @@ export function isIntegerScalar(scalar: ScalarType): boolean {
     default:
       return false;
   }
-}
-
-function isJsonObject(json: JsonValue | undefined): json is JsonObject {
-  return typeof json === "object" && json !== null && !Array.isArray(json);
 }

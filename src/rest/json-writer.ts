@@ -9,6 +9,7 @@ import type {
 } from "@bufbuild/protobuf";
 import { ScalarType, toJson } from "@bufbuild/protobuf";
 import { isWrapperDesc, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { isJsonObject } from "./is-json-object.js";
 import { timestampJson } from "./timestamp-json.js";
 
 /**
@@ -109,10 +110,6 @@ function isUnion(desc: DescMessage): boolean {
     unionCache.set(desc, union);
   }
   return union;
-}
-
-function isJsonObject(json: JsonValue | undefined): json is JsonObject {
-  return typeof json === "object" && json !== null && !Array.isArray(json);
 }
 
 /** RestJsonWriter writes one message of its type as the JSON text of writeRestJson. */

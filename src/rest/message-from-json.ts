@@ -2,6 +2,7 @@ import { type DescMessage, fromJson, type JsonValue, type Message } from "@bufbu
 import { checkRequestJson } from "./check-request-json.js";
 import { compileRestJsonReader } from "./compiled-json-reader.js";
 import { describeJsonError } from "./describe-json-error.js";
+import { isJsonObject } from "./is-json-object.js";
 
 /**
  * messageFromJson turns a parsed request body into its message the one way every JSON
@@ -18,7 +19,7 @@ export function messageFromJson(
   invalid: (message: string) => Error,
 ): Message {
   checkRequestJson(desc, json);
-  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+  if (isJsonObject(json)) {
     const fast = compileRestJsonReader(desc, { ignoreUnknownFields })(json);
     if (fast !== undefined) return fast;
   }

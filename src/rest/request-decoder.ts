@@ -3,6 +3,7 @@ import { ScalarType } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isDecimalInteger, isIntegerScalar } from "./check-request-json.js";
 import type { CompiledRoute } from "./compile-routes.js";
+import { isJsonObject } from "./is-json-object.js";
 import { exceedsJsonDepth, maxJsonDepth } from "./json-depth.js";
 import { messageFromJson } from "./message-from-json.js";
 import { decodePathSegment, decodeQueryComponent } from "./percent-encoding.js";
@@ -266,8 +267,4 @@ function parameterToJson(field: DescField, text: string, name: string): JsonValu
     default:
       return text; // string, or bytes as base64
   }
-}
-
-function isJsonObject(json: JsonValue | undefined): json is JsonObject {
-  return typeof json === "object" && json !== null && !Array.isArray(json);
 }
