@@ -20,7 +20,7 @@ export function messageFromJson(
 ): Message {
   checkRequestJson(desc, json);
   if (isJsonObject(json)) {
-    const fast = compileRestJsonReader(desc, { ignoreUnknownFields })(json);
+    const fast = compileRestJsonReader(desc, ignoreUnknownFields ? IGNORE_UNKNOWN : STRICT)(json);
     if (fast !== undefined) return fast;
   }
   try {
@@ -29,3 +29,7 @@ export function messageFromJson(
     throw invalid(describeJsonError(e));
   }
 }
+
+// Made once: this runs on every request.
+const IGNORE_UNKNOWN = { ignoreUnknownFields: true };
+const STRICT = { ignoreUnknownFields: false };
