@@ -7,6 +7,7 @@ import {
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
@@ -36,7 +37,6 @@ import { type BodyReadResult, discardBody, readBody, restOfBody } from "./read-b
 import type { Readiness } from "./readiness.js";
 import { requestIdOf } from "./request-id.js";
 import {
-  codeName,
   codeNameOfHttpStatus,
   observeRpcStatus,
   type RpcProtocol,
@@ -410,7 +410,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
     if (!admission.ok) {
       await settleUnreadBody(ex);
       if (admission.retryAfter) res.setHeader("Retry-After", "1");
-      ex.code = codeName(admission.code);
+      ex.code = codeToString(admission.code);
       writeRest(res, awsJsonError(awsRefusalName(req, admission.code), admission.message));
       return;
     }
@@ -441,7 +441,7 @@ export function createEdge(options: EdgeOptions): (req: NodeRequest, res: NodeRe
       ex.onClose = undefined;
     }
     ex.rpc = answer.rpc ?? null;
-    if (answer.errorCode !== undefined) ex.code = codeName(answer.errorCode);
+    if (answer.errorCode !== undefined) ex.code = codeToString(answer.errorCode);
     writeRest(res, answer);
   }
 

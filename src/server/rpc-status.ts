@@ -156,11 +156,6 @@ function errorCodeOfJson(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** codeName is the access log's name of a Connect code (`not_found`). */
-export function codeName(code: Code): string {
-  return codeToString(code);
-}
-
 /** grpcCodeName turns a `grpc-status` value into the code's name. */
 function grpcCodeName(status: string): string {
   const code = Number(status);
